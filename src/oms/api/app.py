@@ -1,0 +1,63 @@
+"""The FastAPI app factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from oms import __version__
+from oms.api import problems
+from oms.api.metrics import Metrics
+from oms.api.middleware import Idempotency, RequestContext
+from oms.api.routers import ROUTERS
+from oms.config import Settings, get_settings
+from oms.db import Database
+
+DESCRIPTION = """
+Item OMS takes orders from every channel, keeps stock honest, routes work to
+warehouses and buys what is missing.
+
+**Conventions**: authenticate with `Authorization: Bearer <api key>`; errors are
+RFC 9457 problem+json with a stable `code`; lists answer
+`{"items": [...], "next_cursor": ...}`; POST accepts `Idempotency-Key`; updates of
+master data honour `If-Match` with the ETag of a read.
+"""
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    """A ready app: routes, error handlers, middleware, and (if set) the embedded worker."""
+    settings = settings or get_settings()
+    database = database or Database(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        worker = None
+        if settings.runs_embedded_worker:
+            from oms.jobs.worker import EmbeddedWorker
+
+            worker = EmbeddedWorker(database, settings)
+            worker.start()
+        try:
+            yield
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    app = FastAPI(
+        title="Item OMS",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    metrics = Metrics(database)
+    app.state.metrics = metrics
+    problems.install(app)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.add_middleware(Idempotency, database=database)
+    app.add_middleware(RequestContext, metrics=metrics)
+    return app

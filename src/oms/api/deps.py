@@ -1,0 +1,114 @@
+"""Dependencies every router uses: the transaction, the principal, paging, ETags."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+import structlog
+from fastapi import Depends, Header, Query, Request, Response
+from sqlalchemy.orm import Session
+
+from oms.auth import service as auth
+from oms.auth.permissions import Permission
+from oms.auth.principal import Principal
+from oms.db import Database
+from oms.errors import PermissionDenied, Problem, Unauthenticated, ValidationFailed
+from oms.kit.paging import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
+
+PUBLIC = "public"
+
+
+def database(request: Request) -> Database:
+    db = request.app.state.database
+    assert isinstance(db, Database)
+    return db
+
+
+def session(db: Annotated[Database, Depends(database)]) -> Iterator[Session]:
+    """The request's one transaction: committed when the endpoint returns, else rolled back."""
+    with db.transaction() as tx:
+        yield tx
+
+
+SessionDep = Annotated[Session, Depends(session, scope="function")]
+
+
+@dataclass(frozen=True)
+class PermissionGuard:
+    """A route's declared permission; the route × role test finds it on every route."""
+
+    permission: Permission | str
+
+    def __call__(
+        self,
+        request: Request,
+        tx: SessionDep,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> Principal:
+        if self.permission == PUBLIC:
+            raise RuntimeError("public routes use `public()`, not require()")
+        if not authorization or not authorization.lower().startswith("bearer "):
+            raise Unauthenticated("send `Authorization: Bearer <api key>`")
+        token = authorization[7:].strip()
+        principal = auth.authenticate_api_key(tx, token)
+        request.state.principal = principal
+        structlog.contextvars.bind_contextvars(principal=principal.label)
+        assert isinstance(self.permission, Permission)
+        if not principal.can(self.permission):
+            raise PermissionDenied(
+                f"{principal.label} lacks the permission {self.permission.value}",
+                code="auth.forbidden",
+                permission=self.permission.value,
+            )
+        return principal
+
+
+@dataclass(frozen=True)
+class PublicRoute:
+    """Marks a route as open to anyone (health, metrics); declared like a permission."""
+
+    permission: str = PUBLIC
+
+    def __call__(self) -> None:
+        return None
+
+
+def require(permission: Permission) -> PermissionGuard:
+    """The dependency that declares and checks a route's permission."""
+    return PermissionGuard(permission)
+
+
+def public() -> PublicRoute:
+    return PublicRoute()
+
+
+def page_request(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query()] = None,
+    sort: Annotated[str | None, Query(description="field, or -field for descending")] = None,
+) -> PageRequest:
+    return PageRequest(limit=limit, cursor=cursor, sort=sort)
+
+
+PageDep = Annotated[PageRequest, Depends(page_request)]
+
+
+def expected_version(
+    if_match: Annotated[str | None, Header(alias="If-Match")] = None,
+) -> int | None:
+    """The version an If-Match header names (`"3"` or `W/"3"`), or None when absent."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    tag = if_match.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise ValidationFailed([Problem("If-Match", 'must be an ETag this API gave out, as "3"')])
+    return int(tag)
+
+
+IfMatchDep = Annotated[int | None, Depends(expected_version)]
+
+
+def set_etag(response: Response, version: int) -> None:
+    response.headers["ETag"] = f'"{version}"'

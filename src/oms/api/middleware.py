@@ -1,0 +1,196 @@
+"""ASGI middleware: request ids, access logs and metrics, and Idempotency-Key replays."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+import uuid
+from typing import Any
+
+import structlog
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from oms import idempotency
+from oms.api.metrics import Metrics
+from oms.api.problems import problem_response
+from oms.db import Database
+
+log = structlog.get_logger("oms.api")
+REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
+
+
+def route_template(scope: Scope) -> str:
+    """The route's path template (`/api/v1/items/{sku}`), so metrics stay low-cardinality."""
+    app = scope.get("app")
+    router = getattr(app, "router", None)
+    for route in getattr(router, "routes", []):
+        match, _ = route.matches(scope)
+        if match == Match.FULL:
+            return str(getattr(route, "path", scope["path"]))
+    return "unmatched"
+
+
+class RequestContext:
+    """Accepts or makes `X-Request-ID`, echoes it, logs and measures every request."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = Headers(scope=scope).get("x-request-id")
+        request_id = given if given and REQUEST_ID.match(given) else uuid.uuid4().hex
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message)["X-Request-ID"] = request_id
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = route_template(scope)
+            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
+            self.metrics.latency.labels(scope["method"], route).observe(elapsed)
+            if route not in ("/metrics", "/healthz"):
+                log.info(
+                    "request",
+                    method=scope["method"],
+                    path=scope["path"],
+                    status=status,
+                    ms=round(elapsed * 1000, 2),
+                )
+            structlog.contextvars.clear_contextvars()
+
+
+class Idempotency:
+    """Replays the stored answer to a POST retried with the same `Idempotency-Key`.
+
+    The key is scoped by the caller's credentials. Same key and same body: the
+    first answer again, marked `Idempotent-Replayed: true`. Same key, another
+    body: 409. Same key while the first request still runs: 409 as well.
+    Answers of 5xx are not kept, so a retry after a failure runs again.
+    """
+
+    def __init__(self, app: ASGIApp, database: Database) -> None:
+        self.app = app
+        self.database = database
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        key = headers.get("idempotency-key")
+        if not key:
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        if len(key) > 255:
+            await problem_response(
+                request,
+                status=422,
+                code="idempotency.key_invalid",
+                title="Invalid header",
+                detail="Idempotency-Key must be at most 255 characters",
+                extra={
+                    "errors": [
+                        {"path": "Idempotency-Key", "message": "too long", "code": "too_long"}
+                    ]
+                },
+            )(scope, receive, send)
+            return
+        body = await request.body()
+        scope_id = hashlib.sha256(headers.get("authorization", "").encode()).hexdigest()
+        request_hash = hashlib.sha256(
+            scope["method"].encode() + b" " + scope["path"].encode() + b"\n" + body
+        ).hexdigest()
+
+        with self.database.transaction() as session:
+            claimed = idempotency.claim(session, scope=scope_id, key=key, request_hash=request_hash)
+            stored = None if claimed else idempotency.find(session, scope=scope_id, key=key)
+        if stored is not None:
+            await self._answer_from(stored, request_hash, request, scope, receive, send)
+            return
+
+        captured: dict[str, Any] = {"status": 500, "headers": [], "body": b""}
+
+        async def replay_body() -> Message:
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        async def capture(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                captured["status"] = message["status"]
+                captured["headers"] = message.get("headers", [])
+            elif message["type"] == "http.response.body":
+                captured["body"] += message.get("body", b"")
+            await send(message)
+
+        try:
+            await self.app(scope, replay_body, capture)
+        finally:
+            with self.database.transaction() as session:
+                if captured["status"] >= 500:
+                    idempotency.release(session, scope=scope_id, key=key)
+                else:
+                    content_type = Headers(raw=captured["headers"]).get(
+                        "content-type", "application/json"
+                    )
+                    idempotency.complete(
+                        session,
+                        scope=scope_id,
+                        key=key,
+                        status_code=captured["status"],
+                        content_type=content_type,
+                        body=captured["body"],
+                    )
+
+    async def _answer_from(
+        self,
+        stored: idempotency.IdempotencyRecord,
+        request_hash: str,
+        request: Request,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+    ) -> None:
+        if stored.request_hash != request_hash:
+            response: Response = problem_response(
+                request,
+                status=409,
+                code="idempotency.key_reused",
+                title="Idempotency-Key reused with a different request",
+                detail="This Idempotency-Key was used for another request; use a new key",
+            )
+        elif stored.status_code is None:
+            response = problem_response(
+                request,
+                status=409,
+                code="idempotency.in_progress",
+                title="Request still in progress",
+                detail="A request with this Idempotency-Key is still running; retry shortly",
+                headers={"Retry-After": "1"},
+            )
+        else:
+            response = Response(
+                content=stored.body or b"",
+                status_code=stored.status_code,
+                media_type=stored.content_type,
+                headers={"Idempotent-Replayed": "true"},
+            )
+        await response(scope, receive, send)

@@ -1,0 +1,86 @@
+"""The permission matrix: every permission, and the roles that hold it.
+
+This table is the single source of truth. `docs/PERMISSIONS.md` is generated
+from it (`oms permissions --markdown`), and a test walks every route of the
+API against it for every role.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    SALES_OPS = "sales_ops"
+    PURCHASING = "purchasing"
+    WAREHOUSE = "warehouse"
+    INTEGRATION = "integration"
+    VIEWER = "viewer"
+
+
+class Permission(StrEnum):
+    CATALOG_READ = "catalog.read"
+    ITEMS_WRITE = "items.write"
+    WAREHOUSES_WRITE = "warehouses.write"
+    CHANNELS_WRITE = "channels.write"
+    SUPPLIERS_WRITE = "suppliers.write"
+    CUSTOMERS_WRITE = "customers.write"
+    AUDIT_READ = "audit.read"
+    WEBHOOKS_MANAGE = "webhooks.manage"
+    PRINCIPALS_MANAGE = "principals.manage"
+
+
+R = Role
+ALL_ROLES = frozenset(Role)
+
+MATRIX: dict[Permission, frozenset[Role]] = {
+    Permission.CATALOG_READ: ALL_ROLES,
+    Permission.ITEMS_WRITE: frozenset({R.ADMIN, R.PURCHASING, R.INTEGRATION}),
+    Permission.WAREHOUSES_WRITE: frozenset({R.ADMIN}),
+    Permission.CHANNELS_WRITE: frozenset({R.ADMIN}),
+    Permission.SUPPLIERS_WRITE: frozenset({R.ADMIN, R.PURCHASING}),
+    Permission.CUSTOMERS_WRITE: frozenset({R.ADMIN, R.SALES_OPS, R.INTEGRATION}),
+    Permission.AUDIT_READ: frozenset({R.ADMIN}),
+    Permission.WEBHOOKS_MANAGE: frozenset({R.ADMIN}),
+    Permission.PRINCIPALS_MANAGE: frozenset({R.ADMIN}),
+}
+
+DESCRIPTIONS: dict[Permission, str] = {
+    Permission.CATALOG_READ: "read items, warehouses, channels, suppliers, customers",
+    Permission.ITEMS_WRITE: "create, update, deactivate and import items",
+    Permission.WAREHOUSES_WRITE: "create, update and deactivate warehouses",
+    Permission.CHANNELS_WRITE: "create, update and deactivate channels",
+    Permission.SUPPLIERS_WRITE: "create, update and deactivate suppliers",
+    Permission.CUSTOMERS_WRITE: "create, update and deactivate customers",
+    Permission.AUDIT_READ: "read the audit trail",
+    Permission.WEBHOOKS_MANAGE: "manage webhook subscriptions, read deliveries, redeliver",
+    Permission.PRINCIPALS_MANAGE: "manage users and API keys",
+}
+
+
+def roles_with(permission: Permission) -> frozenset[Role]:
+    """The roles that hold `permission`."""
+    return MATRIX[permission]
+
+
+def allows(roles: frozenset[Role], permission: Permission) -> bool:
+    """True when any of `roles` holds `permission`."""
+    return bool(roles & MATRIX[permission])
+
+
+def matrix_markdown() -> str:
+    """The matrix as a Markdown table, for docs/PERMISSIONS.md."""
+    header = "| permission | what it allows | " + " | ".join(r.value for r in Role) + " |"
+    rule = "| --- | --- | " + " | ".join("---" for _ in Role) + " |"
+    rows = [
+        f"| `{p.value}` | {DESCRIPTIONS[p]} | "
+        + " | ".join("✓" if r in MATRIX[p] else "" for r in Role)
+        + " |"
+        for p in Permission
+    ]
+    intro = (
+        "# Permissions\n\nGenerated from `src/oms/auth/permissions.py` by "
+        "`oms permissions --markdown`; do not edit by hand.\n\n"
+    )
+    return intro + "\n".join([header, rule, *rows]) + "\n"

@@ -1,0 +1,94 @@
+"""What every master record shares: optimistic versions, change audit, change events."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from sqlalchemy.orm import Session
+
+from oms import audit, outbox
+from oms.auth.principal import Principal
+from oms.errors import PreconditionFailed
+from oms.kit import clock
+
+
+class VersionedRecord(Protocol):
+    id: int
+    version: int
+
+
+def check_version(record: VersionedRecord, expected: int | None, *, entity: str) -> None:
+    """Refuse an update made against an older version than the stored one (If-Match)."""
+    if expected is not None and expected != record.version:
+        raise PreconditionFailed(
+            f"{entity} has changed since version {expected}; it is now at version "
+            f"{record.version}: read it again and retry",
+            code="catalog.version_mismatch",
+            expected=expected,
+            current=record.version,
+        )
+
+
+def record_created(
+    session: Session,
+    *,
+    entity: str,
+    key: str,
+    view: dict[str, Any],
+    actor: Principal,
+) -> None:
+    """Audit row and `<entity>.created` event for a new master record."""
+    audit.record(
+        session,
+        actor=actor.label,
+        action=f"{entity}.created",
+        entity_type=entity,
+        entity_id=key,
+        after=view,
+    )
+    outbox.record(session, f"{entity}.created", view, key=f"{entity}:{key}")
+
+
+def apply_update(
+    session: Session,
+    record: VersionedRecord,
+    changes: dict[str, Any],
+    *,
+    entity: str,
+    key: str,
+    view: Callable[[], dict[str, Any]],
+    actor: Principal,
+    expected_version: int | None,
+) -> bool:
+    """Set `changes` on `record`, bump its version, audit it and emit `<entity>.updated`.
+
+    Returns False (and writes nothing) when no value actually changes.
+    """
+    check_version(record, expected_version, entity=f"{entity} {key}")
+    before = view()
+    for name, value in changes.items():
+        setattr(record, name, value)
+    after = view()
+    if before == after:
+        return False
+    record.version += 1
+    record.updated_at = clock.now()  # type: ignore[attr-defined]
+    session.flush()
+    after = view()
+    action = f"{entity}.updated"
+    if before.get("active") is True and after.get("active") is False:
+        action = f"{entity}.deactivated"
+    elif before.get("active") is False and after.get("active") is True:
+        action = f"{entity}.reactivated"
+    audit.record(
+        session,
+        actor=actor.label,
+        action=action,
+        entity_type=entity,
+        entity_id=key,
+        before=before,
+        after=after,
+    )
+    outbox.record(session, f"{entity}.updated", after, key=f"{entity}:{key}")
+    return True

@@ -1,0 +1,1 @@
+"""Domain-free building blocks: the clock, cursors, tokens, diffs, geography checks."""

@@ -1,0 +1,19 @@
+"""One clock for the whole system: timezone-aware UTC, replaceable in tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+_now: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC)  # noqa: E731
+
+
+def now() -> dt.datetime:
+    """The current time, in UTC."""
+    return _now()
+
+
+def set_clock(source: Callable[[], dt.datetime] | None) -> None:
+    """Make `now()` read from `source` (tests); `None` restores the real clock."""
+    global _now
+    _now = source if source is not None else (lambda: dt.datetime.now(dt.UTC))

@@ -1,0 +1,21 @@
+"""Every model module, imported so that Alembic and the tests see the whole schema.
+
+Only migrations/env.py and tests import this; business code never does.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+from oms import audit, idempotency
+from oms.auth import models as auth_models
+from oms.catalog import models as catalog_models
+from oms.db import Base
+from oms.outbox import models as outbox_models
+
+_LOADED = (audit, idempotency, auth_models, catalog_models, outbox_models)
+
+
+def metadata() -> MetaData:
+    """The metadata of the whole schema."""
+    return Base.metadata

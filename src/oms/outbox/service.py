@@ -1,0 +1,30 @@
+"""Recording events in the caller's transaction."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from oms.audit import current_request_id
+from oms.kit import clock
+from oms.outbox.models import OutboxEvent
+
+
+def record(session: Session, topic: str, payload: dict[str, Any], *, key: str) -> OutboxEvent:
+    """Append an event to the outbox; it leaves only if the caller's transaction commits.
+
+    `key` orders delivery: events with the same key reach each subscriber in
+    the order they were recorded (an order's events, say: `key="order:42"`).
+    """
+    event = OutboxEvent(
+        event_id=f"evt_{uuid.uuid4().hex}",
+        topic=topic,
+        key=key,
+        payload=payload,
+        created_at=clock.now(),
+        request_id=current_request_id(),
+    )
+    session.add(event)
+    return event
