@@ -1,5 +1,6 @@
 """Checks against public standards: ISO 3166 countries, ISO 4217 currencies,
-GTIN check digits, postcode forms, E.164 phone numbers, IANA time zones.
+GTIN check digits, postcode forms, E.164 phone numbers, IANA time zones,
+e-mail addresses (RFC 5321 limits) and 24-hour clock times (ISO 8601 hh:mm).
 
 Each check returns the normalized value or raises ValueError with a sentence a
 person can act on; pydantic turns that into a problem at the field's path.
@@ -74,11 +75,21 @@ def gtin(value: str) -> str:
 
 
 def phone_e164(value: str, default_region: str | None = None) -> str:
-    """A phone number in E.164 form (+14155550123)."""
+    """A phone number in E.164 form (+14155550123).
+
+    Without `default_region` the number must be international: `+`, country code, number.
+    """
     try:
         number = phonenumbers.parse(value, default_region)
     except phonenumbers.NumberParseException as exc:
-        raise ValueError(f"{value!r} is not a phone number: {exc}") from exc
+        if exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
+            if value.strip().startswith("+"):
+                raise ValueError(f"{value!r} is not a phone number: unknown country code") from exc
+            raise ValueError(
+                f"{value!r} has no country code; write it as +<country code><number>, "
+                "as +14155550123"
+            ) from exc
+        raise ValueError(f"{value!r} is not a phone number") from exc
     if not phonenumbers.is_valid_number(number):
         raise ValueError(f"{value!r} is not a valid phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
@@ -91,3 +102,34 @@ def time_zone(value: str) -> str:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
         raise ValueError(f"{value!r} is not an IANA time zone") from exc
     return value
+
+
+# Dot-atoms only (no quoted local parts, no IP literals): what shops and EDI partners send.
+_EMAIL_LOCAL = re.compile(r"^[a-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[a-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+_DOMAIN_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+def email_address(value: str) -> str:
+    """An e-mail address, trimmed and lower-cased, with a dotted domain (RFC 5321 limits)."""
+    address = value.strip().lower()
+    local, at, domain = address.rpartition("@")
+    labels = domain.split(".")
+    if (
+        not at
+        or len(address) > 254
+        or not 1 <= len(local) <= 64
+        or not _EMAIL_LOCAL.match(local)
+        or len(labels) < 2
+        or not all(_DOMAIN_LABEL.match(label) for label in labels)
+        or labels[-1].isdigit()
+    ):
+        raise ValueError(f"{value!r} is not an e-mail address such as name@example.com")
+    return address
+
+
+def clock_time(value: str) -> str:
+    """A time of day on the 24-hour clock, as HH:MM (`9:30` becomes `09:30`)."""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value.strip())
+    if match is None or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ValueError(f"{value!r} is not a time of day; expected HH:MM from 00:00 to 23:59")
+    return f"{int(match[1]):02d}:{match[2]}"
