@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from oms import idempotency
 from oms.api.metrics import Metrics
 from oms.api.problems import problem_response
+from oms.api.routers import ROUTERS
 from oms.db import Database
 
 log = structlog.get_logger("oms.api")
@@ -26,12 +27,11 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 def route_template(scope: Scope) -> str:
     """The route's path template (`/api/v1/items/{sku}`), so metrics stay low-cardinality."""
-    app = scope.get("app")
-    router = getattr(app, "router", None)
-    for route in getattr(router, "routes", []):
-        match, _ = route.matches(scope)
-        if match == Match.FULL:
-            return str(getattr(route, "path", scope["path"]))
+    for router in ROUTERS:
+        for route in router.routes:
+            match, _ = route.matches(scope)
+            if match == Match.FULL:
+                return str(getattr(route, "path", "unmatched"))
     return "unmatched"
 
 

@@ -71,14 +71,18 @@ def create_user(
 ) -> User:
     """Add a user with an argon2id password hash."""
     username = username.strip().lower()
-    problems = []
+    problems: list[Problem] = []
     if not USERNAME_PATTERN.match(username):
         problems.append(Problem("username", "use 2-64 lowercase letters, digits, '.', '_' or '-'"))
     if len(password) < 12:
         problems.append(Problem("password", "must be at least 12 characters long"))
+    parsed: frozenset[Role] = frozenset()
+    try:
+        parsed = parse_roles(roles)
+    except ValidationFailed as exc:
+        problems.extend(exc.problems)
     if problems:
         raise ValidationFailed(problems)
-    parsed = parse_roles(roles)
     if repository.user_by_username(session, username) is not None:
         raise Conflict(f"user {username} already exists", code="auth.user_exists")
     user = User(

@@ -17,3 +17,10 @@ def set_clock(source: Callable[[], dt.datetime] | None) -> None:
     """Make `now()` read from `source` (tests); `None` restores the real clock."""
     global _now
     _now = source if source is not None else (lambda: dt.datetime.now(dt.UTC))
+
+
+def as_utc(value: dt.datetime) -> dt.datetime:
+    """`value` in UTC; a naive time is taken to be UTC already."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)

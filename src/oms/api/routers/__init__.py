@@ -2,6 +2,6 @@
 
 from fastapi import APIRouter
 
-from oms.api.routers import health, items
+from oms.api.routers import audit, health, items
 
-ROUTERS: list[APIRouter] = [health.router, items.router]
+ROUTERS: list[APIRouter] = [health.router, items.router, audit.router]

@@ -40,7 +40,7 @@ def readyz(db: Annotated[Database, Depends(database)]) -> JSONResponse:
     )
 
 
-@router.get("/metrics", dependencies=[Depends(public())])
+@router.get("/metrics", dependencies=[Depends(public())], include_in_schema=False)
 def metrics(request: Request) -> Response:
     """Prometheus text exposition."""
     registry = request.app.state.metrics.registry
