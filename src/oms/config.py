@@ -71,3 +71,13 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
     return Settings()
+
+
+def settings_markdown() -> str:
+    """The settings as a Markdown table, for the README."""
+    rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        shown = "(unset)" if default is None else f"`{default}`"
+        rows.append(f"| `OMS_{name.upper()}` | {shown} | {field.description or ''} |")
+    return "\n".join(rows) + "\n"

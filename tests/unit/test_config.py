@@ -1,0 +1,29 @@
+"""Settings and their documentation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from oms.config import Settings, settings_markdown
+
+README = Path(__file__).parents[2] / "README.md"
+
+
+def test_the_readme_documents_every_setting() -> None:
+    assert settings_markdown() in README.read_text(), "regenerate the README's settings table"
+
+
+def test_settings_come_from_oms_prefixed_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OMS_PORT", "9001")
+    monkeypatch.setenv("OMS_DATABASE_URL", "postgresql+psycopg://x@y/z")
+
+    settings = Settings()
+
+    assert settings.port == 9001
+    assert not settings.runs_embedded_worker
+
+
+def test_the_embedded_worker_defaults_on_with_sqlite() -> None:
+    assert Settings(database_url="sqlite:///x.db").runs_embedded_worker
