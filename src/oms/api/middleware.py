@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 import structlog
+from anyio.to_thread import run_sync
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
@@ -121,9 +122,7 @@ class Idempotency:
             scope["method"].encode() + b" " + scope["path"].encode() + b"\n" + body
         ).hexdigest()
 
-        with self.database.transaction() as session:
-            claimed = idempotency.claim(session, scope=scope_id, key=key, request_hash=request_hash)
-            stored = None if claimed else idempotency.find(session, scope=scope_id, key=key)
+        stored = await run_sync(self._claim_or_find, scope_id, key, request_hash)
         if stored is not None:
             await self._answer_from(stored, request_hash, request, scope, receive, send)
             return
@@ -144,21 +143,31 @@ class Idempotency:
         try:
             await self.app(scope, replay_body, capture)
         finally:
-            with self.database.transaction() as session:
-                if captured["status"] >= 500:
-                    idempotency.release(session, scope=scope_id, key=key)
-                else:
-                    content_type = Headers(raw=captured["headers"]).get(
-                        "content-type", "application/json"
-                    )
-                    idempotency.complete(
-                        session,
-                        scope=scope_id,
-                        key=key,
-                        status_code=captured["status"],
-                        content_type=content_type,
-                        body=captured["body"],
-                    )
+            await run_sync(self._finish, scope_id, key, captured)
+
+    def _claim_or_find(
+        self, scope_id: str, key: str, request_hash: str
+    ) -> idempotency.IdempotencyRecord | None:
+        """None when this request claimed the key; else the record of whoever holds it."""
+        with self.database.transaction() as session:
+            if idempotency.claim(session, scope=scope_id, key=key, request_hash=request_hash):
+                return None
+            return idempotency.find(session, scope=scope_id, key=key)
+
+    def _finish(self, scope_id: str, key: str, captured: dict[str, Any]) -> None:
+        with self.database.transaction() as session:
+            if captured["status"] >= 500:
+                idempotency.release(session, scope=scope_id, key=key)
+                return
+            content_type = Headers(raw=captured["headers"]).get("content-type", "application/json")
+            idempotency.complete(
+                session,
+                scope=scope_id,
+                key=key,
+                status_code=captured["status"],
+                content_type=content_type,
+                body=captured["body"],
+            )
 
     async def _answer_from(
         self,
