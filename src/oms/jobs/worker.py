@@ -1,23 +1,81 @@
-"""The worker loop, as a process (`oms worker`) or a thread inside `oms serve`."""
+"""The worker loop, as a process (`oms worker`) or a thread inside `oms serve`.
+
+Each turn runs one relay pass; when the pass found a full batch it goes
+again at once, else it waits `worker_poll_seconds`. Now and then it also
+purges expired idempotency keys. A failing turn is logged and the loop goes
+on: the worker must outlive a database restart.
+"""
 
 from __future__ import annotations
 
+import signal
 import threading
+import time
+from dataclasses import asdict
+from types import FrameType
 
+import httpx
 import structlog
 
+from oms import idempotency
 from oms.config import Settings
 from oms.db import Database
+from oms.jobs import relay
 
 log = structlog.get_logger("oms.worker")
+
+PURGE_EVERY_SECONDS = 600.0
+ERROR_PAUSE_SECONDS = 5.0
+
+
+class WorkerLoop:
+    """The worker's turns; `run` loops until `stop` is set."""
+
+    def __init__(
+        self, database: Database, settings: Settings, *, relay_name: str | None = None
+    ) -> None:
+        self.database = database
+        self.settings = settings
+        self.relay_name = relay_name or relay.default_relay_name()
+        self._next_purge = 0.0
+
+    def turn(self, client: httpx.Client) -> relay.RelayCounts:
+        """One relay pass, and the idempotency purge when it is due."""
+        counts = relay.relay_once(
+            self.database, self.settings, relay_name=self.relay_name, client=client
+        )
+        if counts.did_work:
+            log.info("relay_pass", **asdict(counts))
+        if time.monotonic() >= self._next_purge:
+            self._next_purge = time.monotonic() + PURGE_EVERY_SECONDS
+            with self.database.transaction() as session:
+                purged = idempotency.purge_expired(session)
+            if purged:
+                log.info("idempotency_keys_purged", count=purged)
+        return counts
+
+    def run(self, stop: threading.Event) -> None:
+        structlog.contextvars.bind_contextvars(relay=self.relay_name)
+        log.info("worker_started", poll_seconds=self.settings.worker_poll_seconds)
+        with relay.new_client(self.settings) as client:
+            while not stop.is_set():
+                try:
+                    counts = self.turn(client)
+                except Exception:
+                    log.exception("worker_turn_failed")
+                    stop.wait(ERROR_PAUSE_SECONDS)
+                    continue
+                busy = counts.events >= relay.FAN_OUT_LIMIT or counts.claimed >= relay.CLAIM_LIMIT
+                if not busy:
+                    stop.wait(self.settings.worker_poll_seconds)
+        log.info("worker_stopped")
 
 
 class EmbeddedWorker:
     """Runs the worker loop in a daemon thread beside the API."""
 
     def __init__(self, database: Database, settings: Settings) -> None:
-        self.database = database
-        self.settings = settings
+        self.loop = WorkerLoop(database, settings)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="oms-worker", daemon=True)
 
@@ -29,16 +87,17 @@ class EmbeddedWorker:
         self._thread.join(timeout=10)
 
     def _run(self) -> None:
-        while not self._stop.wait(self.settings.worker_poll_seconds):
-            pass
+        self.loop.run(self._stop)
 
 
 def run_forever(database: Database, settings: Settings) -> None:
-    """The `oms worker` loop."""
+    """The `oms worker` loop; stops cleanly on Ctrl-C or SIGTERM."""
     stop = threading.Event()
-    log.info("worker_started")
-    try:
-        while not stop.wait(settings.worker_poll_seconds):
-            pass
-    except KeyboardInterrupt:
-        log.info("worker_stopped")
+
+    def _stop(signum: int, _frame: FrameType | None) -> None:
+        log.info("worker_stopping", signal=signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    WorkerLoop(database, settings).run(stop)

@@ -13,7 +13,12 @@ A delivery's state machine:
 An `in_flight` delivery whose lease ran out (its relay died) is claimable again.
 For one subscription, deliveries of events with the same key go out in event
 order: a delivery is claimable only when no earlier one of its key is pending
-or in flight.
+or in flight. A manual redelivery continues the attempt count, so a dead
+delivery that fails again is dead again at once: redelivery is one more try.
+A delivered delivery may be redelivered too (the receiver lost it).
+
+A subscription's topics are exact topics (`order.created`), a prefix wildcard
+(`order.*`: every topic under `order.`) or `*` (everything).
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from oms.db import Base
+from oms.errors import InvalidTransition
 from oms.kit import clock
 
 
@@ -34,6 +40,44 @@ class DeliveryStatus(StrEnum):
     IN_FLIGHT = "in_flight"
     DELIVERED = "delivered"
     DEAD = "dead"
+
+
+TRANSITIONS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
+    DeliveryStatus.PENDING: frozenset({DeliveryStatus.IN_FLIGHT}),
+    # in_flight → in_flight: another relay takes over a delivery whose lease ran out.
+    DeliveryStatus.IN_FLIGHT: frozenset(
+        {
+            DeliveryStatus.IN_FLIGHT,
+            DeliveryStatus.DELIVERED,
+            DeliveryStatus.PENDING,
+            DeliveryStatus.DEAD,
+        }
+    ),
+    DeliveryStatus.DELIVERED: frozenset({DeliveryStatus.PENDING}),
+    DeliveryStatus.DEAD: frozenset({DeliveryStatus.PENDING}),
+}
+
+
+class CannotChangeDelivery(InvalidTransition):
+    def __init__(self, delivery_id: int, status: DeliveryStatus, target: DeliveryStatus) -> None:
+        action = "redeliver" if target == DeliveryStatus.PENDING else f"move to {target}"
+        super().__init__(
+            f"webhook delivery {delivery_id} is {status}: cannot {action} it",
+            code="webhooks.cannot_redeliver"
+            if target == DeliveryStatus.PENDING
+            else "webhooks.invalid_transition",
+            delivery_id=delivery_id,
+            status=str(status),
+        )
+
+
+def topic_matches(pattern: str, topic: str) -> bool:
+    """True when a subscription topic (`order.created`, `order.*`, `*`) covers `topic`."""
+    if pattern == "*":
+        return True
+    if pattern.endswith(".*"):
+        return topic.startswith(pattern[:-1])
+    return pattern == topic
 
 
 class OutboxEvent(Base):
@@ -63,6 +107,10 @@ class WebhookSubscription(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     version: Mapped[int] = mapped_column(default=1)
 
+    def wants(self, topic: str) -> bool:
+        """True when this subscription is active and one of its topics covers `topic`."""
+        return self.active and any(topic_matches(p, topic) for p in self.topics)
+
 
 class WebhookDelivery(Base):
     __tablename__ = "webhook_deliveries"
@@ -84,6 +132,65 @@ class WebhookDelivery(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     delivered_at: Mapped[dt.datetime | None]
+
+    def can_become(self, target: DeliveryStatus) -> bool:
+        return target in TRANSITIONS[DeliveryStatus(self.status)]
+
+    def _move(self, target: DeliveryStatus) -> None:
+        if not self.can_become(target):
+            raise CannotChangeDelivery(self.id, DeliveryStatus(self.status), target)
+        self.status = target
+
+    def is_due(self, now: dt.datetime) -> bool:
+        """Pending and its time has come, or in flight with a lease that ran out."""
+        if self.status == DeliveryStatus.PENDING:
+            return self.next_attempt_at <= now
+        if self.status == DeliveryStatus.IN_FLIGHT:
+            return self.lease_until is not None and self.lease_until < now
+        return False
+
+    def claim(self, *, lease_until: dt.datetime) -> None:
+        """A relay takes this delivery until `lease_until`."""
+        self._move(DeliveryStatus.IN_FLIGHT)
+        self.lease_until = lease_until
+
+    def mark_delivered(self, *, status_code: int, at: dt.datetime) -> None:
+        """The receiver answered 2xx."""
+        self._move(DeliveryStatus.DELIVERED)
+        self.attempts += 1
+        self.last_status_code = status_code
+        self.last_error = None
+        self.lease_until = None
+        self.delivered_at = at
+
+    def mark_failed(
+        self,
+        *,
+        status_code: int | None,
+        error: str,
+        retry_at: dt.datetime,
+        max_attempts: int,
+    ) -> None:
+        """The receiver failed: retry at `retry_at`, or dead once `max_attempts` are spent."""
+        self.attempts += 1
+        self._move(DeliveryStatus.DEAD if self.attempts >= max_attempts else DeliveryStatus.PENDING)
+        self.last_status_code = status_code
+        self.last_error = error
+        self.lease_until = None
+        self.next_attempt_at = retry_at
+
+    def release(self, *, at: dt.datetime) -> None:
+        """Give an unsent claim back (the relay ran out of lease before sending)."""
+        self._move(DeliveryStatus.PENDING)
+        self.lease_until = None
+        self.next_attempt_at = at
+
+    def redeliver(self, *, at: dt.datetime) -> None:
+        """Send a dead or delivered delivery once more; the attempt count continues."""
+        self._move(DeliveryStatus.PENDING)
+        self.next_attempt_at = at
+        self.lease_until = None
+        self.delivered_at = None
 
 
 class WebhookAttempt(Base):

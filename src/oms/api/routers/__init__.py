@@ -2,6 +2,24 @@
 
 from fastapi import APIRouter
 
-from oms.api.routers import audit, health, items
+from oms.api.routers import (
+    audit,
+    channels,
+    customers,
+    health,
+    items,
+    suppliers,
+    warehouses,
+    webhooks,
+)
 
-ROUTERS: list[APIRouter] = [health.router, items.router, audit.router]
+ROUTERS: list[APIRouter] = [
+    health.router,
+    items.router,
+    warehouses.router,
+    channels.router,
+    suppliers.router,
+    customers.router,
+    audit.router,
+    webhooks.router,
+]
