@@ -168,6 +168,7 @@ def upgrade() -> None:
         sa.Column(
             "address", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=True
         ),
+        sa.Column("country", sa.String(length=2), nullable=True),
         sa.Column(
             "attributes", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False
         ),
@@ -178,6 +179,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_suppliers")),
         sa.UniqueConstraint("code", name=op.f("uq_suppliers_code")),
     )
+    with op.batch_alter_table("suppliers", schema=None) as batch_op:
+        batch_op.create_index("ix_suppliers_country", ["country"], unique=False)
+
     op.create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -262,6 +266,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("channel_id", "warehouse_id", name=op.f("pk_channel_warehouses")),
     )
+    with op.batch_alter_table("channel_warehouses", schema=None) as batch_op:
+        batch_op.create_index("ix_channel_warehouses_warehouse_id", ["warehouse_id"], unique=False)
+
     op.create_table(
         "webhook_deliveries",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -335,11 +342,17 @@ def downgrade() -> None:
         batch_op.drop_index("ix_webhook_deliveries_due")
 
     op.drop_table("webhook_deliveries")
+    with op.batch_alter_table("channel_warehouses", schema=None) as batch_op:
+        batch_op.drop_index("ix_channel_warehouses_warehouse_id")
+
     op.drop_table("channel_warehouses")
     op.drop_table("api_keys")
     op.drop_table("webhook_subscriptions")
     op.drop_table("warehouses")
     op.drop_table("users")
+    with op.batch_alter_table("suppliers", schema=None) as batch_op:
+        batch_op.drop_index("ix_suppliers_country")
+
     op.drop_table("suppliers")
     with op.batch_alter_table("outbox_events", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_events_undispatched")

@@ -98,6 +98,7 @@ class ChannelWarehouse(Base):
     """A warehouse may serve a channel; `rank` keeps the order they were listed in."""
 
     __tablename__ = "channel_warehouses"
+    __table_args__ = (Index("ix_channel_warehouses_warehouse_id", "warehouse_id"),)
 
     channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"), primary_key=True)
     warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"), primary_key=True)
@@ -106,6 +107,7 @@ class ChannelWarehouse(Base):
 
 class Supplier(Versioned, Base):
     __tablename__ = "suppliers"
+    __table_args__ = (Index("ix_suppliers_country", "country"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
@@ -115,6 +117,7 @@ class Supplier(Versioned, Base):
     lead_time_days: Mapped[int | None]
     contacts: Mapped[list[dict[str, Any]]] = mapped_column(default=list)
     address: Mapped[dict[str, Any] | None]
+    country: Mapped[str | None] = mapped_column(String(2))
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 

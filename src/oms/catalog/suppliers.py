@@ -1,0 +1,104 @@
+"""Suppliers: create, read, update, deactivate, search."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from oms.auth.principal import Principal
+from oms.catalog import records, repository
+from oms.catalog.models import Supplier
+from oms.catalog.schemas import SupplierCreate, SupplierOut, SupplierUpdate
+from oms.errors import Conflict, NotFound
+from oms.kit.paging import Page, PageRequest
+from oms.kit.validation import parse
+
+
+class SupplierNotFound(NotFound):
+    def __init__(self, code: str) -> None:
+        super().__init__("supplier", code, code="catalog.supplier_not_found")
+
+
+class SupplierExists(Conflict):
+    def __init__(self, code: str) -> None:
+        super().__init__(
+            f"supplier {code} already exists", code="catalog.supplier_exists", supplier=code
+        )
+
+
+def shown(supplier: Supplier) -> SupplierOut:
+    """A supplier as the API shows it."""
+    return SupplierOut.model_validate(
+        {name: getattr(supplier, name) for name in SupplierOut.model_fields}
+    )
+
+
+def view(supplier: Supplier) -> dict[str, Any]:
+    """A supplier as the audit trail and events show it."""
+    return shown(supplier).model_dump(mode="json")
+
+
+def create_supplier(session: Session, data: SupplierCreate, *, actor: Principal) -> Supplier:
+    """Add a supplier; its code must be new."""
+    values = data.model_dump(exclude_none=True)
+    supplier = Supplier(**values, country=data.address.country if data.address else None)
+    try:
+        with session.begin_nested():
+            repository.add(session, supplier)
+    except IntegrityError as exc:
+        raise SupplierExists(data.code) from exc
+    records.record_created(
+        session, entity="supplier", key=supplier.code, view=view(supplier), actor=actor
+    )
+    return supplier
+
+
+def get_supplier(session: Session, code: str) -> Supplier:
+    """The supplier with this code, active or not."""
+    supplier = repository.supplier_by_code(session, code.strip())
+    if supplier is None:
+        raise SupplierNotFound(code)
+    return supplier
+
+
+def update_supplier(
+    session: Session,
+    code: str,
+    data: SupplierUpdate,
+    *,
+    actor: Principal,
+    expected_version: int | None = None,
+) -> Supplier:
+    """Change the fields sent; with `expected_version`, only if nobody changed it meanwhile."""
+    supplier = get_supplier(session, code)
+    changes = data.model_dump(exclude_unset=True)
+    merged = parse(SupplierCreate, {**_stored_fields(supplier), **changes})
+    values = merged.model_dump()
+    updates = {name: values[name] for name in changes}
+    if "address" in changes:
+        updates["country"] = merged.address.country if merged.address else None
+    records.apply_update(
+        session,
+        supplier,
+        updates,
+        entity="supplier",
+        key=supplier.code,
+        view=lambda: view(supplier),
+        actor=actor,
+        expected_version=expected_version,
+    )
+    return supplier
+
+
+def search_suppliers(
+    session: Session, filters: repository.SupplierFilter, page: PageRequest
+) -> Page[Supplier]:
+    """Suppliers matching `filters`, one page at a time."""
+    return repository.search_suppliers(session, filters, page)
+
+
+def _stored_fields(supplier: Supplier) -> dict[str, Any]:
+    fields = SupplierCreate.model_fields.keys()
+    return {name: getattr(supplier, name) for name in fields if getattr(supplier, name) is not None}
