@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Annotated, TextIO
 
 import typer
+from rich import progress as rich_progress
 from rich.console import Console
 from rich.table import Table
 
-from oms import migrate
+from oms import demo, migrate
 from oms.auth import repository as auth_repository
 from oms.auth import service as auth
 from oms.auth.permissions import matrix_markdown
 from oms.auth.principal import Principal
+from oms.catalog import exports, imports, layouts
 from oms.config import Settings, get_settings
 from oms.db import Database
 from oms.errors import OmsError
@@ -23,9 +28,11 @@ app = typer.Typer(help="Item OMS: orders, stock, routing and purchasing.", no_ar
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 users_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+demo_app = typer.Typer(help="The demo dataset.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="apikeys")
+app.add_typer(demo_app, name="demo")
 
 console = Console()
 err = Console(stderr=True)
@@ -92,8 +99,6 @@ def prepare(database: Database, settings: Settings) -> None:
             f"[cyan]{generated}[/cyan] (shown once; set OMS_ADMIN_PASSWORD to choose it)"
         )
     if first_start and settings.load_demo:
-        from oms import demo
-
         with database.transaction() as session:
             summary = demo.load(session)
         console.print(f"Demo data loaded: {summary}")
@@ -262,3 +267,135 @@ def apikeys_revoke(key_id: int) -> None:
     except OmsError as exc:
         raise _fail(exc) from exc
     console.print(f"API key {key.id} ({key.prefix}) revoked")
+
+
+class _Bar:
+    """Draws the progress of long work as a transient Rich bar on stderr."""
+
+    def __init__(self, bar: rich_progress.Progress) -> None:
+        self._bar = bar
+        self._task: rich_progress.TaskID | None = None
+
+    def begin(self, stage: str, total: int | None = None) -> None:
+        if self._task is not None:
+            self._bar.remove_task(self._task)
+        self._task = self._bar.add_task(stage, total=total)
+
+    def advance(self, count: int) -> None:
+        if self._task is not None:
+            self._bar.advance(self._task, count)
+
+
+def _progress_bar() -> rich_progress.Progress:
+    return rich_progress.Progress(
+        rich_progress.SpinnerColumn(),
+        rich_progress.TextColumn("{task.description}"),
+        rich_progress.BarColumn(),
+        rich_progress.MofNCompleteColumn(),
+        rich_progress.TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+
+
+@app.command("import")
+def import_(
+    kind: Annotated[layouts.Kind, typer.Argument(help="What the file holds.")],
+    file: Annotated[str, typer.Argument(help="A .csv or .jsonl file; `-` reads stdin.")],
+    fmt: Annotated[
+        layouts.FileFormat | None,
+        typer.Option("--format", help="csv or jsonl; by default from the file's suffix."),
+    ] = None,
+    skip_invalid: Annotated[
+        bool, typer.Option(help="Import the good rows and report the bad ones.")
+    ] = False,
+    dry_run: Annotated[bool, typer.Option(help="Validate only; write nothing.")] = False,
+) -> None:
+    """Create or update master records from a file, all of them or none (exit 2 when bad)."""
+    database = _database()
+    try:
+        file_format = layouts.format_of(file, fmt)
+        with ExitStack() as stack:
+            source = sys.stdin if file == "-" else stack.enter_context(_open_source(file))
+            bar = stack.enter_context(_progress_bar())
+            session = stack.enter_context(database.transaction())
+            summary = imports.import_file(
+                session,
+                kind,
+                source,
+                fmt=file_format,
+                actor=_admin_actor(),
+                name=file,
+                skip_invalid=skip_invalid,
+                dry_run=dry_run,
+                progress=_Bar(bar),
+            )
+    except imports.ImportRejected as exc:
+        _print_problems(exc.rows)
+        err.print(f"[red]{exc.message}[/red]")
+        raise typer.Exit(code=2) from exc
+    except OmsError as exc:
+        raise _fail(exc) from exc
+    if summary.problems:
+        _print_problems(summary.problems)
+    verb = "would be " if dry_run else ""
+    console.print(
+        f"{kind.value} from {file}: {summary.created} {verb}created, {summary.updated} "
+        f"{verb}updated, {summary.unchanged} unchanged, {summary.skipped} skipped"
+    )
+
+
+def _open_source(file: str) -> TextIO:
+    path = Path(file)
+    if not path.is_file():
+        raise OmsError(f"{file} is not a readable file", code="catalog.import_file_missing")
+    # utf-8-sig: spreadsheets often put a byte-order mark before the header.
+    return path.open(encoding="utf-8-sig", newline="")
+
+
+def _print_problems(problems: list[imports.RowProblem]) -> None:
+    table = Table("line", "field", "reason", title=f"{len(problems)} problem(s)")
+    for problem in problems:
+        table.add_row(str(problem.line), problem.field or "(row)", problem.reason)
+    err.print(table)
+
+
+@app.command("export")
+def export(
+    kind: Annotated[layouts.Kind, typer.Argument(help="What to write.")],
+    fmt: Annotated[
+        layouts.FileFormat | None,
+        typer.Option("--format", help="csv or jsonl; by default from --output's suffix, else csv."),
+    ] = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="A file, or `-` for stdout.")] = "-",
+) -> None:
+    """Write every record of KIND in the layout `oms import` reads."""
+    if fmt is None:
+        fmt = layouts.SUFFIXES.get(Path(output).suffix.lower(), layouts.FileFormat.CSV)
+    database = _database()
+    try:
+        with ExitStack() as stack:
+            sink = (
+                sys.stdout
+                if output == "-"
+                else stack.enter_context(Path(output).open("w", encoding="utf-8", newline=""))
+            )
+            bar = stack.enter_context(_progress_bar())
+            session = stack.enter_context(database.transaction())
+            count = exports.export_records(session, kind, sink, fmt=fmt, progress=_Bar(bar))
+    except OmsError as exc:
+        raise _fail(exc) from exc
+    if output != "-":
+        console.print(f"{count} {kind.value} written to {output}")
+
+
+@demo_app.command("load")
+def demo_load() -> None:
+    """Load the demo dataset; loading it again changes nothing."""
+    database = _database()
+    try:
+        with database.transaction() as session:
+            summary = demo.load(session)
+    except OmsError as exc:
+        raise _fail(exc) from exc
+    console.print(f"Demo data loaded: {summary}")

@@ -390,3 +390,12 @@ def search_customers(
         default_sort="id",
         id_column=Customer.id,
     )
+
+
+# -- bulk import and export --------------------------------------------------------------
+
+
+def all_item_rows(session: Session) -> Sequence[RowMapping]:
+    """Every item's columns, by SKU: one query for a bulk import or export."""
+    columns = list(Item.__table__.columns)
+    return session.execute(select(*columns).order_by(Item.sku)).mappings().all()
