@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import RowMapping, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from oms.catalog.models import Channel, ChannelWarehouse, Customer, Item, Supplier, Warehouse
@@ -86,11 +86,10 @@ def update_items(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 # -- bulk import and export --------------------------------------------------------------
 
 
-def all_item_rows(session: Session) -> list[dict[str, Any]]:
-    """Every item as a plain column dict, by SKU: one query for a bulk import or export."""
+def all_item_rows(session: Session) -> Sequence[RowMapping]:
+    """Every item's columns, by SKU: one query for a bulk import or export."""
     columns = list(Item.__table__.columns)
-    result = session.execute(select(*columns).order_by(Item.sku))
-    return [dict(row) for row in result.mappings()]
+    return session.execute(select(*columns).order_by(Item.sku)).mappings().all()
 
 
 # -- warehouses ------------------------------------------------------------------------
@@ -390,12 +389,3 @@ def search_customers(
         default_sort="id",
         id_column=Customer.id,
     )
-
-
-# -- bulk import and export --------------------------------------------------------------
-
-
-def all_item_rows(session: Session) -> Sequence[RowMapping]:
-    """Every item's columns, by SKU: one query for a bulk import or export."""
-    columns = list(Item.__table__.columns)
-    return session.execute(select(*columns).order_by(Item.sku)).mappings().all()
