@@ -52,6 +52,12 @@ class Settings(BaseSettings):
     webhook_timeout_seconds: float = Field(
         default=10.0, gt=0, description="Time a webhook receiver has to answer."
     )
+    snapshot_approval_threshold: int = Field(
+        default=25,
+        ge=0,
+        description="A WMS stock snapshot difference larger than this many units waits for "
+        "approval instead of being booked as a count correction.",
+    )
     worker_poll_seconds: float = Field(
         default=1.0, gt=0, description="How often the worker looks for due work."
     )

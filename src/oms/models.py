@@ -11,9 +11,10 @@ from oms import audit, idempotency
 from oms.auth import models as auth_models
 from oms.catalog import models as catalog_models
 from oms.db import Base
+from oms.inventory import models as inventory_models
 from oms.outbox import models as outbox_models
 
-_LOADED = (audit, idempotency, auth_models, catalog_models, outbox_models)
+_LOADED = (audit, idempotency, auth_models, catalog_models, inventory_models, outbox_models)
 
 
 def metadata() -> MetaData:
