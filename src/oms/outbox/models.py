@@ -8,7 +8,9 @@ A delivery's state machine:
     pending ──claim──► in_flight ──2xx──► delivered
        ▲                  │
        └──non-2xx/error───┤ (attempts < max: back to pending at next_attempt_at)
-                          └──► dead (attempts == max)    dead ──redeliver──► pending
+                          └──► dead (attempts == max)
+
+    dead | delivered ──redeliver (by hand)──► pending
 
 An `in_flight` delivery whose lease ran out (its relay died) is claimable again.
 For one subscription, deliveries of events with the same key go out in event
@@ -57,15 +59,21 @@ TRANSITIONS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
     DeliveryStatus.DEAD: frozenset({DeliveryStatus.PENDING}),
 }
 
+REDELIVERABLE = frozenset({DeliveryStatus.DEAD, DeliveryStatus.DELIVERED})
+
 
 class CannotChangeDelivery(InvalidTransition):
-    def __init__(self, delivery_id: int, status: DeliveryStatus, target: DeliveryStatus) -> None:
-        action = "redeliver" if target == DeliveryStatus.PENDING else f"move to {target}"
+    def __init__(
+        self,
+        delivery_id: int,
+        status: DeliveryStatus,
+        action: str,
+        *,
+        code: str = "webhooks.invalid_transition",
+    ) -> None:
         super().__init__(
             f"webhook delivery {delivery_id} is {status}: cannot {action} it",
-            code="webhooks.cannot_redeliver"
-            if target == DeliveryStatus.PENDING
-            else "webhooks.invalid_transition",
+            code=code,
             delivery_id=delivery_id,
             status=str(status),
         )
@@ -138,7 +146,7 @@ class WebhookDelivery(Base):
 
     def _move(self, target: DeliveryStatus) -> None:
         if not self.can_become(target):
-            raise CannotChangeDelivery(self.id, DeliveryStatus(self.status), target)
+            raise CannotChangeDelivery(self.id, DeliveryStatus(self.status), f"move to {target}")
         self.status = target
 
     def is_due(self, now: dt.datetime) -> bool:
@@ -187,6 +195,13 @@ class WebhookDelivery(Base):
 
     def redeliver(self, *, at: dt.datetime) -> None:
         """Send a dead or delivered delivery once more; the attempt count continues."""
+        if self.status not in REDELIVERABLE:
+            raise CannotChangeDelivery(
+                self.id,
+                DeliveryStatus(self.status),
+                "redeliver",
+                code="webhooks.cannot_redeliver",
+            )
         self._move(DeliveryStatus.PENDING)
         self.next_attempt_at = at
         self.lease_until = None

@@ -266,12 +266,3 @@ def last_attempts(session: Session, delivery_ids: Iterable[int]) -> dict[int, We
     )
     stmt = select(WebhookAttempt).where(WebhookAttempt.id.in_(latest))
     return {a.delivery_id: a for a in session.scalars(stmt)}
-
-
-def deliveries_of_events(session: Session, event_ids: Iterable[int]) -> list[WebhookDelivery]:
-    """Every delivery of these events (by outbox row id), oldest first."""
-    wanted = list(set(event_ids))
-    if not wanted:
-        return []
-    stmt = select(WebhookDelivery).where(WebhookDelivery.event_id.in_(wanted))
-    return list(session.scalars(stmt.order_by(WebhookDelivery.id)))
