@@ -159,12 +159,19 @@ Phone = Annotated[str, AfterValidator(standards.phone_e164)]
 ClockTime = Annotated[str, AfterValidator(standards.clock_time)]
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
-PaymentTerms = Annotated[
-    str,
-    StringConstraints(
-        strip_whitespace=True, to_upper=True, min_length=1, max_length=32, pattern=r"^[A-Z0-9]"
-    ),
-]
+
+
+def _payment_terms(value: str) -> str:
+    terms = " ".join(value.upper().split())
+    if not re.fullmatch(r"[A-Z0-9][A-Z0-9 ./%+-]{0,31}", terms):
+        raise ValueError(
+            f"{value!r} is not payment terms: up to 32 letters, digits, spaces or . / % + -, "
+            "as NET30 or 2/10 NET 30"
+        )
+    return terms
+
+
+PaymentTerms = Annotated[str, AfterValidator(_payment_terms)]
 AccountNumber = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=SKU_PATTERN)
 ]
