@@ -27,6 +27,8 @@ from oms.kit import clock
 
 
 class ChangeableRecord(Protocol):
+    """A master record with an optimistic version (its ETag)."""
+
     version: int
     updated_at: Any
 
@@ -35,6 +37,7 @@ class ChangeableRecord(Protocol):
 
 
 def warehouse_out(warehouse: Warehouse, channels: list[str]) -> WarehouseOut:
+    """The warehouse's API shape, listing `channels` as the channels it serves."""
     fields = {
         name: getattr(warehouse, name) for name in WarehouseOut.model_fields.keys() - {"channels"}
     }
@@ -42,6 +45,7 @@ def warehouse_out(warehouse: Warehouse, channels: list[str]) -> WarehouseOut:
 
 
 def channel_out(channel: Channel, warehouses: list[str]) -> ChannelOut:
+    """The channel's API shape, listing `warehouses` as the warehouses serving it."""
     fields = {
         name: getattr(channel, name) for name in ChannelOut.model_fields.keys() - {"warehouses"}
     }
