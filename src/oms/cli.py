@@ -295,6 +295,7 @@ def _progress_bar() -> rich_progress.Progress:
         rich_progress.TimeElapsedColumn(),
         console=err,
         transient=True,
+        disable=not err.is_terminal,
     )
 
 

@@ -22,19 +22,18 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol, TextIO, TypeVar
 
-from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
 from pydantic_core import to_jsonable_python
 from sqlalchemy.orm import Session
 
 from oms import audit, outbox
 from oms.auth.principal import Principal
-from oms.catalog.layouts import FileFormat, Kind, KindSpec, Layout, Stored, spec_for
-from oms.errors import Problem, ValidationFailed
+from oms.catalog.layouts import Change, FileFormat, Kind, KindSpec, Layout, Stored, spec_for
+from oms.errors import OmsError, Problem, ValidationFailed
 from oms.kit.validation import problems_from
 
 CHUNK = 1000
@@ -238,11 +237,14 @@ def _from_cells(
 
 @dataclass
 class _Plan:
-    creates: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    updates: list[tuple[Stored, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
     unchanged: int = 0
     problems: list[RowProblem] = field(default_factory=list)
     bad_lines: set[int] = field(default_factory=set)
+
+    def refuse(self, line: int, problems: Iterable[RowProblem]) -> None:
+        self.problems.extend(problems)
+        self.bad_lines.add(line)
 
 
 def import_file(
@@ -259,31 +261,53 @@ def import_file(
 ) -> ImportSummary:
     """Validate every row of `source`, then upsert them all in the caller's transaction.
 
-    Raises ImportRejected, writing nothing, when a row is bad and not
-    `skip_invalid`, or when the header is bad. `dry_run` validates only.
+    Raises ImportRejected when a row is bad and not `skip_invalid`, or when the
+    header is bad; the caller's transaction then rolls back whatever was
+    written. `dry_run` validates only (a kind saved through its services is
+    written in a savepoint and rolled back, so references are checked too).
     """
     spec = spec_for(kind)
     parsed = read_rows(source, fmt, spec.layout, progress=progress)
     if not parsed.header_ok:
         raise ImportRejected(kind, name, parsed.problems)
     progress.begin("loading", None)
-    stored = {record.key: record for record in spec.load(session)}
+    stored: dict[str, Stored] = {}
+    for record in spec.load(session):
+        stored[record.key] = record
+        for alias in record.aliases:
+            stored.setdefault(alias, record)
     plan = _plan(spec, parsed, stored, progress)
-    problems = sorted(parsed.problems + plan.problems)
-    if problems and not skip_invalid:
-        raise ImportRejected(kind, name, problems)
+    plan.problems.extend(parsed.problems)
+    plan.bad_lines.update(p.line for p in parsed.problems)
+    if plan.problems and not skip_invalid:
+        raise ImportRejected(kind, name, sorted(plan.problems))
+    if spec.save is not None:
+        keep = not dry_run
+        _save_each(
+            session,
+            spec,
+            plan,
+            actor=actor,
+            keep=keep,
+            all_or_none=not skip_invalid,
+            progress=progress,
+        )
+        if plan.problems and not skip_invalid:
+            raise ImportRejected(kind, name, sorted(plan.problems))
+    elif not dry_run:
+        _write_in_bulk(session, spec, plan, actor=actor, name=name, progress=progress)
+    created = sum(1 for c in plan.changes if c.stored is None)
     summary = ImportSummary(
         kind=kind,
         source=name,
-        created=len(plan.creates),
-        updated=len(plan.updates),
+        created=created,
+        updated=len(plan.changes) - created,
         unchanged=plan.unchanged,
-        skipped=len(plan.bad_lines | {p.line for p in parsed.problems}),
-        problems=problems,
+        skipped=len(plan.bad_lines),
+        problems=sorted(plan.problems),
         dry_run=dry_run,
     )
     if not dry_run:
-        _write(session, spec, plan, actor=actor, name=name, progress=progress)
         outbox.record(session, "catalog.imported", summary.counts(), key=f"catalog:{kind.value}")
     return summary
 
@@ -291,51 +315,50 @@ def import_file(
 def _plan(spec: KindSpec, parsed: Parsed, stored: dict[str, Stored], progress: Progress) -> _Plan:
     plan = _Plan()
     seen: dict[str, int] = {}
-    blank_keeps = spec.kept_when_blank
+    keeps = spec.kept_when_blank
     nested = spec.layout.nested.keys()
+    recheck = spec.save is not None
     progress.begin("validating", len(parsed.rows))
     for count, row in enumerate(parsed.rows, start=1):
         if count % CHUNK == 0:
             progress.advance(CHUNK)
         if row.unreadable:
-            plan.problems.extend(row.unreadable)
-            plan.bad_lines.add(row.line)
-        key = spec.key_of(row.data)
-        if key is not None and key in seen:
-            plan.problems.append(
-                RowProblem(row.line, spec.key_fields[0], f"{key} is also on line {seen[key]}")
-            )
-            plan.bad_lines.add(row.line)
+            plan.refuse(row.line, row.unreadable)
+        found = spec.key_of(row.data)
+        if found is None and spec.key_missing:
+            plan.refuse(row.line, [RowProblem(row.line, spec.first[0], spec.key_missing)])
             continue
-        if key is None and spec.key_required:
-            plan.problems.append(RowProblem(row.line, spec.key_fields[0], spec.key_required))
-            plan.bad_lines.add(row.line)
+        key_field, key = found if found is not None else ("", "")
+        if key and key in seen:
+            reason = f"{key} is also on line {seen[key]}"
+            plan.refuse(row.line, [RowProblem(row.line, key_field, reason)])
             continue
-        if key is not None:
+        if key:
             seen[key] = row.line
-        before = stored.get(key) if key is not None else None
-        data = _merged(row.data, before, blank_keeps, nested)
+        before = stored.get(key) if key else None
         try:
-            model = spec.schema.model_validate(data)
+            model = spec.schema.model_validate(_merged(row.data, before, keeps, nested))
         except PydanticValidationError as exc:
-            plan.problems.extend(
-                RowProblem(row.line, "" if p.path == "body" else p.path, p.message)
-                for p in problems_from(exc.errors())
+            plan.refuse(
+                row.line,
+                (_row_problem(row.line, p) for p in problems_from(exc.errors())),
             )
-            plan.bad_lines.add(row.line)
             continue
         if row.line in plan.bad_lines:
             continue
-        values = _complete(spec, model)
-        if before is None:
-            plan.creates.append((key or "", values))
-            continue
-        if before.fields == values:
+        values = spec.complete(model)
+        if before is not None and recheck:
+            before = replace(before, fields=spec.canonical(before.fields))
+        if before is not None and before.fields == values:
             plan.unchanged += 1
         else:
-            plan.updates.append((before, before.fields, values))
+            plan.changes.append(Change(row.line, key, model, values, before))
     progress.advance(len(parsed.rows) % CHUNK)
     return plan
+
+
+def _row_problem(line: int, problem: Problem) -> RowProblem:
+    return RowProblem(line, "" if problem.path == "body" else problem.path, problem.message)
 
 
 def _merged(
@@ -358,15 +381,7 @@ def _merged(
     return data
 
 
-def _complete(spec: KindSpec, model: BaseModel) -> dict[str, Any]:
-    values = model.model_dump()
-    for name, default in spec.defaults.items():
-        if values.get(name) is None:
-            values[name] = default
-    return values
-
-
-def _write(
+def _write_in_bulk(
     session: Session,
     spec: KindSpec,
     plan: _Plan,
@@ -375,44 +390,75 @@ def _write(
     name: str,
     progress: Progress,
 ) -> None:
-    progress.begin("writing", len(plan.creates) + len(plan.updates))
+    """Insert and update by executemany in chunks, with one audit row per record."""
+    assert spec.insert is not None
+    assert spec.update is not None
+    progress.begin("writing", len(plan.changes))
     action = f"{spec.entity}.imported"
-    for chunk in _chunks(plan.creates):
-        spec.insert(session, [values for _, values in chunk])
-        audit.record_many(
-            session,
-            [
-                {
-                    "actor": actor.label,
-                    "action": action,
-                    "entity_type": spec.entity,
-                    "entity_id": key,
-                    "after": to_jsonable_python(values),
-                    "note": f"created by import of {name}",
-                }
-                for key, values in chunk
-            ],
-        )
-        progress.advance(len(chunk))
-    for update_chunk in _chunks(plan.updates):
-        spec.update(session, [(stored, values) for stored, _, values in update_chunk])
-        audit.record_many(
-            session,
-            [
-                {
-                    "actor": actor.label,
-                    "action": action,
-                    "entity_type": spec.entity,
-                    "entity_id": stored.key,
-                    "before": to_jsonable_python(old),
-                    "after": to_jsonable_python(values),
-                    "note": f"updated by import of {name}",
-                }
-                for stored, old, values in update_chunk
-            ],
-        )
-        progress.advance(len(update_chunk))
+    creates = [c for c in plan.changes if c.stored is None]
+    updates = [c for c in plan.changes if c.stored is not None]
+    for write, changes, verb in (
+        (spec.insert, creates, "created"),
+        (spec.update, updates, "updated"),
+    ):
+        for chunk in _chunks(changes):
+            write(session, chunk)
+            audit.record_many(
+                session,
+                [
+                    {
+                        "actor": actor.label,
+                        "action": action,
+                        "entity_type": spec.entity,
+                        "entity_id": change.key,
+                        "before": _jsonable(change.stored),
+                        "after": to_jsonable_python(change.values),
+                        "note": f"{verb} by import of {name}",
+                    }
+                    for change in chunk
+                ],
+            )
+            progress.advance(len(chunk))
     session.flush()
+
+
+def _jsonable(stored: Stored | None) -> dict[str, Any] | None:
+    return None if stored is None else dict(to_jsonable_python(stored.fields))
+
+
+def _save_each(
+    session: Session,
+    spec: KindSpec,
+    plan: _Plan,
+    *,
+    actor: Principal,
+    keep: bool,
+    all_or_none: bool,
+    progress: Progress,
+) -> None:
+    """Save record by record through the kind's service; a refused record becomes a problem.
+
+    The saves are undone unless `keep`, and when `all_or_none` and one was refused.
+    """
+    assert spec.save is not None
+    progress.begin("writing", len(plan.changes))
+    outer = session.begin_nested()
+    saved: list[Change] = []
+    for change in plan.changes:
+        try:
+            with session.begin_nested():
+                spec.save(session, change, actor)
+            saved.append(change)
+        except ValidationFailed as exc:
+            plan.refuse(change.line, (_row_problem(change.line, p) for p in exc.problems))
+        except OmsError as exc:
+            plan.refuse(change.line, [RowProblem(change.line, "", str(exc))])
+        progress.advance(1)
+    plan.changes = saved
+    if not keep or (all_or_none and plan.problems):
+        outer.rollback()
+    else:
+        outer.commit()
 
 
 def _chunks(rows: Sequence[T]) -> Iterator[Sequence[T]]:

@@ -91,6 +91,25 @@ def all_item_rows(session: Session) -> Sequence[RowMapping]:
     columns = list(Item.__table__.columns)
     return session.execute(select(*columns).order_by(Item.sku)).mappings().all()
 
+def all_warehouses(session: Session) -> list[Warehouse]:
+    """Every warehouse, by code (bulk import and export)."""
+    return list(session.scalars(select(Warehouse).order_by(Warehouse.code)))
+
+
+def all_channels(session: Session) -> list[Channel]:
+    """Every channel, by code (bulk import and export)."""
+    return list(session.scalars(select(Channel).order_by(Channel.code)))
+
+
+def all_suppliers(session: Session) -> list[Supplier]:
+    """Every supplier, by code (bulk import and export)."""
+    return list(session.scalars(select(Supplier).order_by(Supplier.code)))
+
+
+def all_customers(session: Session) -> list[Customer]:
+    """Every customer, by id (bulk import and export)."""
+    return list(session.scalars(select(Customer).order_by(Customer.id)))
+
 
 # -- warehouses ------------------------------------------------------------------------
 
