@@ -100,12 +100,11 @@ def db(_session_database: Database) -> Iterator[Database]:
 
 def _empty(database: Database) -> None:
     tables = [t.name for t in models.metadata().sorted_tables]
+    # DELETE beats TRUNCATE here: the tables are small, and TRUNCATE of every table
+    # costs PostgreSQL half a second per test.
     with database.transaction() as session:
-        if database.dialect == "postgresql":
-            session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
-        else:
-            for table in reversed(tables):
-                session.execute(text(f"DELETE FROM {table}"))
+        for table in reversed(tables):
+            session.execute(text(f"DELETE FROM {table}"))
 
 
 @pytest.fixture

@@ -10,14 +10,17 @@ channel.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from oms import outbox
+from oms.auth.principal import Principal
 from oms.catalog import repository as catalog
 from oms.catalog.models import Channel
+from oms.errors import NotFound
 from oms.inventory import repository as stock
 from oms.inventory.atp import AtpPolicy, channel_atp
 from oms.kit import clock
@@ -87,3 +90,31 @@ def publish_changes(session: Session, *, batch: int = 1000) -> Published:
         )
     stock.upsert_published(session, rows)
     return Published(items=len(item_ids), events=len(changes))
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    sku: str
+    atp: int
+    seq: int
+    updated_at: dt.datetime
+
+
+def feed(
+    session: Session, channel: str, *, since: int | None = None, actor: Principal
+) -> list[FeedEntry]:
+    """What a channel may promise per item: everything, or only what changed after `since`."""
+    found = _channel(session, channel, actor=actor)
+    return [FeedEntry(*row) for row in stock.channel_feed(session, found.id, since=since)]
+
+
+def feed_version(session: Session, channel: str, *, actor: Principal) -> int:
+    """The newest sequence number published to the channel (its feed's ETag)."""
+    return stock.channel_feed_version(session, _channel(session, channel, actor=actor).id)
+
+
+def _channel(session: Session, code: str, *, actor: Principal) -> Channel:
+    found = catalog.channel_by_code(session, code.strip())
+    if found is None or not actor.sees_channel(found.code):
+        raise NotFound("channel", code, code="catalog.channel_not_found")
+    return found

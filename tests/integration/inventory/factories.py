@@ -32,6 +32,10 @@ def channel(session: Session, code: str = "web", **overrides: Any) -> None:
 def stock(session: Session, sku: str, warehouse_code: str, quantity: int) -> None:
     """Put `quantity` units on hand by an initial-load adjustment."""
     ledger.adjust(
-        session, sku=sku, warehouse=warehouse_code, quantity=quantity, reason="initial_load",
+        session,
+        sku=sku,
+        warehouse=warehouse_code,
+        quantity=quantity,
+        reason="initial_load",
         actor=SYSTEM,
     )

@@ -37,8 +37,13 @@ def line(db: Database, warehouse: str = "DAL") -> balances.StockLine:
 def reserve(db: Database, quantity: int, warehouse: str = "DAL", **options: object) -> int:
     with db.transaction() as session:
         made = reservations.reserve(
-            session, sku="ABC-1", warehouse=warehouse, quantity=quantity, reference="SO-1",
-            actor=SYSTEM, **options,  # type: ignore[arg-type]
+            session,
+            sku="ABC-1",
+            warehouse=warehouse,
+            quantity=quantity,
+            reference="SO-1",
+            actor=SYSTEM,
+            **options,  # type: ignore[arg-type]
         )
     return made.id
 
@@ -64,7 +69,10 @@ def test_a_reservation_beyond_available_is_refused_with_the_figures(stocked: Dat
         reserve(stocked, 3)
 
     assert raised.value.details == {
-        "sku": "ABC-1", "warehouse": "DAL", "requested": 3, "available": 2,
+        "sku": "ABC-1",
+        "warehouse": "DAL",
+        "requested": 3,
+        "available": 2,
     }
     assert line(stocked).reserved == 8
 
@@ -158,9 +166,12 @@ def test_a_soft_reservation_is_released_when_it_expires(stocked: Database) -> No
 
 
 def test_a_ghost_reservation_is_caught_by_verify(stocked: Database) -> None:
-    reserve(stocked, 2)
+    reservation_id = reserve(stocked, 2)
     with stocked.transaction() as session:
-        stock.try_change(session, item_id=1, warehouse_id=1, reserved_delta=1)
+        held = reservations.get(session, reservation_id, actor=SYSTEM)
+        stock.try_change(
+            session, item_id=held.item_id, warehouse_id=held.warehouse_id, reserved_delta=1
+        )
 
     with stocked.transaction() as session:
         report = balances.verify(session)
