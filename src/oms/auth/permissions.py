@@ -26,6 +26,11 @@ class Permission(StrEnum):
     CHANNELS_WRITE = "channels.write"
     SUPPLIERS_WRITE = "suppliers.write"
     CUSTOMERS_WRITE = "customers.write"
+    INVENTORY_READ = "inventory.read"
+    INVENTORY_ADJUST = "inventory.adjust"
+    INVENTORY_RESERVE = "inventory.reserve"
+    INVENTORY_SNAPSHOT = "inventory.snapshot"
+    INVENTORY_SETTINGS = "inventory.settings"
     AUDIT_READ = "audit.read"
     WEBHOOKS_MANAGE = "webhooks.manage"
     PRINCIPALS_MANAGE = "principals.manage"
@@ -41,6 +46,11 @@ MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.CHANNELS_WRITE: frozenset({R.ADMIN}),
     Permission.SUPPLIERS_WRITE: frozenset({R.ADMIN, R.PURCHASING}),
     Permission.CUSTOMERS_WRITE: frozenset({R.ADMIN, R.SALES_OPS, R.INTEGRATION}),
+    Permission.INVENTORY_READ: ALL_ROLES,
+    Permission.INVENTORY_ADJUST: frozenset({R.ADMIN, R.WAREHOUSE}),
+    Permission.INVENTORY_RESERVE: frozenset({R.ADMIN, R.SALES_OPS, R.INTEGRATION}),
+    Permission.INVENTORY_SNAPSHOT: frozenset({R.ADMIN, R.WAREHOUSE, R.INTEGRATION}),
+    Permission.INVENTORY_SETTINGS: frozenset({R.ADMIN, R.PURCHASING}),
     Permission.AUDIT_READ: frozenset({R.ADMIN}),
     Permission.WEBHOOKS_MANAGE: frozenset({R.ADMIN}),
     Permission.PRINCIPALS_MANAGE: frozenset({R.ADMIN}),
@@ -53,6 +63,11 @@ DESCRIPTIONS: dict[Permission, str] = {
     Permission.CHANNELS_WRITE: "create, update and deactivate channels",
     Permission.SUPPLIERS_WRITE: "create, update and deactivate suppliers",
     Permission.CUSTOMERS_WRITE: "create, update and deactivate customers",
+    Permission.INVENTORY_READ: "read balances, movements, reservations, channel availability",
+    Permission.INVENTORY_ADJUST: "post adjustments and transfers, receive transfers",
+    Permission.INVENTORY_RESERVE: "reserve, release and move stock reservations",
+    Permission.INVENTORY_SNAPSHOT: "send WMS stock snapshots and decide parked differences",
+    Permission.INVENTORY_SETTINGS: "set safety stock and reorder settings",
     Permission.AUDIT_READ: "read the audit trail",
     Permission.WEBHOOKS_MANAGE: "manage webhook subscriptions, read deliveries, redeliver",
     Permission.PRINCIPALS_MANAGE: "manage users and API keys",
