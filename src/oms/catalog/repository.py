@@ -91,6 +91,7 @@ def all_item_rows(session: Session) -> Sequence[RowMapping]:
     columns = list(Item.__table__.columns)
     return session.execute(select(*columns).order_by(Item.sku)).mappings().all()
 
+
 def all_warehouses(session: Session) -> list[Warehouse]:
     """Every warehouse, by code (bulk import and export)."""
     return list(session.scalars(select(Warehouse).order_by(Warehouse.code)))
@@ -407,4 +408,19 @@ def search_customers(
         sortable={"id": Customer.id, "name": Customer.name, "updated_at": Customer.updated_at},
         default_sort="id",
         id_column=Customer.id,
+    )
+
+
+# -- lookups by id (inventory, routing) ----------------------------------------------
+
+
+def items_by_ids(session: Session, ids: Iterable[int]) -> list[Item]:
+    wanted = sorted(set(ids))
+    return list(session.scalars(select(Item).where(Item.id.in_(wanted)).order_by(Item.id)))
+
+
+def channels_by_ids(session: Session, ids: Iterable[int]) -> list[Channel]:
+    wanted = sorted(set(ids))
+    return list(
+        session.scalars(select(Channel).where(Channel.id.in_(wanted)).order_by(Channel.id))
     )
