@@ -421,6 +421,4 @@ def items_by_ids(session: Session, ids: Iterable[int]) -> list[Item]:
 
 def channels_by_ids(session: Session, ids: Iterable[int]) -> list[Channel]:
     wanted = sorted(set(ids))
-    return list(
-        session.scalars(select(Channel).where(Channel.id.in_(wanted)).order_by(Channel.id))
-    )
+    return list(session.scalars(select(Channel).where(Channel.id.in_(wanted)).order_by(Channel.id)))
