@@ -41,7 +41,23 @@ err = Console(stderr=True)
 def _database(settings: Settings | None = None) -> Database:
     settings = settings or get_settings()
     _ensure_sqlite_folder(settings)
-    return Database(settings.database_url)
+    database = Database(settings.database_url)
+    _opened.append(database)
+    return database
+
+
+_opened: list[Database] = []
+
+
+@app.callback()
+def _on_every_command(command: typer.Context) -> None:
+    # Close the pools when the command ends, so no connection outlives it.
+    command.call_on_close(_dispose_opened)
+
+
+def _dispose_opened() -> None:
+    while _opened:
+        _opened.pop().dispose()
 
 
 def _ensure_sqlite_folder(settings: Settings) -> None:
@@ -342,7 +358,9 @@ def import_(
     verb = "would be " if dry_run else ""
     console.print(
         f"{kind.value} from {file}: {summary.created} {verb}created, {summary.updated} "
-        f"{verb}updated, {summary.unchanged} unchanged, {summary.skipped} skipped"
+        f"{verb}updated, {summary.unchanged} unchanged, {summary.skipped} skipped",
+        markup=False,
+        soft_wrap=True,
     )
 
 
@@ -387,7 +405,7 @@ def export(
     except OmsError as exc:
         raise _fail(exc) from exc
     if output != "-":
-        console.print(f"{count} {kind.value} written to {output}")
+        console.print(f"{count} {kind.value} written to {output}", markup=False, soft_wrap=True)
 
 
 @demo_app.command("load")
