@@ -386,3 +386,13 @@ def test_a_supplier_refused_by_its_service_is_skipped_with_its_line(db: Database
 
     assert (summary.created, summary.skipped) == (1, 1)
     assert [(p.line, p.field) for p in summary.problems] == [(3, "warehouses[0]")]
+
+
+def test_a_line_number_is_where_the_row_starts_even_after_a_cell_spanning_lines(
+    db: Database,
+) -> None:
+    source = csv_file("sku,name,description", 'ABC-1,Blue widget,"two\nlines"', "ABC-2,,")
+
+    problems = rejected(db, Kind.ITEMS, source)
+
+    assert [(line, field) for line, field, _ in problems] == [(4, "name")]
