@@ -710,3 +710,13 @@ def on_hand_moved_since(
         .group_by(Movement.item_id)
     )
     return {int(i): int(q or 0) for i, q in rows}
+
+
+def insert_reservations(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
+    """Insert many reservations in one statement; their ids, in the order of `rows`."""
+    if not rows:
+        return []
+    result = session.execute(
+        insert(Reservation).returning(Reservation.id, sort_by_parameter_order=True), list(rows)
+    )
+    return [int(i) for i in result.scalars()]
