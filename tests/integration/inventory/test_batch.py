@@ -1,4 +1,4 @@
-"""Many reservations at once: one conditional UPDATE per item and warehouse, first come first served."""
+"""Many reservations at once: one conditional UPDATE per item and warehouse, in arrival order."""
 
 from __future__ import annotations
 
