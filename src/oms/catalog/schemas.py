@@ -39,7 +39,7 @@ Measure = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=4)]
 
 WEIGHT_UNITS = ("g", "kg", "oz", "lb")
 DIMENSION_UNITS = ("mm", "cm", "m", "in", "ft")
-UOM_PATTERN = r"^[A-Z0-9]{1,8}$"
+UOM_PATTERN = r"^[A-Za-z0-9]{1,8}$"  # checked before upper-casing
 
 
 class Strict(BaseModel):

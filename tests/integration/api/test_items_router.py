@@ -95,3 +95,12 @@ def test_a_list_pages_through_every_item_once(client: TestClient, admin: dict[st
             break
 
     assert seen == [f"SKU-{n}" for n in range(7)]
+
+
+def test_a_lower_case_unit_of_measure_is_stored_upper_case(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    response = client.post("/api/v1/items", json={**WIDGET, "uom": "ea"}, headers=admin)
+
+    assert response.status_code == 201
+    assert response.json()["uom"] == "EA"
