@@ -29,6 +29,8 @@ from oms.catalog.schemas import (
     SupplierCreate,
     WarehouseCreate,
 )
+from oms.inventory import balances, ledger
+from oms.inventory import settings as inventory_settings
 
 GS1_DEMO_PREFIX = "0614141"
 """The company prefix GS1 uses in its own examples; no real product carries it."""
@@ -328,12 +330,56 @@ def _load_customers(session: Session) -> int:
     return len(new)
 
 
+LOW_STOCK = {"GAD-200", "VLV-100", "BAT-LI20", "CHR-OFF"}
+"""Items the demo leaves at or below their reorder point, so purchasing has work."""
+
+
+def _stock_levels() -> list[tuple[str, str, int, int, int]]:
+    """(sku, warehouse, on hand, reorder point, reorder quantity) for every item everywhere."""
+    levels = []
+    for n, (sku, *_) in enumerate(ITEMS):
+        for w, warehouse in enumerate(WAREHOUSES):
+            reorder_point = 20 + 5 * ((n + w) % 4)
+            on_hand = 3 + (n + w) % 5 if sku in LOW_STOCK else 60 + 37 * ((n * 3 + w) % 7)
+            levels.append((sku, warehouse["code"], on_hand, reorder_point, 4 * reorder_point))
+    return levels
+
+
+def _load_stock(session: Session) -> int:
+    stocked = {(line.sku, line.warehouse) for line in balances.stock_lines(session, actor=SYSTEM)}
+    created = 0
+    for sku, code, on_hand, reorder_point, reorder_quantity in _stock_levels():
+        if (sku, code) in stocked:
+            continue
+        ledger.adjust(
+            session,
+            sku=sku,
+            warehouse=code,
+            quantity=on_hand,
+            reason="initial_load",
+            note="demo dataset",
+            actor=SYSTEM,
+        )
+        inventory_settings.set_reorder(
+            session,
+            sku=sku,
+            warehouse=code,
+            actor=SYSTEM,
+            values=inventory_settings.ReorderInput(
+                reorder_point=reorder_point, reorder_quantity=reorder_quantity
+            ),
+        )
+        created += 1
+    return created
+
+
 STEPS: list[tuple[str, int, Callable[[Session], int]]] = [
     ("items", len(ITEMS), _load_items),
     ("warehouses", len(WAREHOUSES), _load_warehouses),
     ("channels", len(CHANNELS), _load_channels),
     ("suppliers", len(SUPPLIERS), _load_suppliers),
     ("customers", len(CUSTOMERS), _load_customers),
+    ("stock balances", len(ITEMS) * len(WAREHOUSES), _load_stock),
 ]
 """(name, records in the dataset, loader returning how many it created), in load order."""
 

@@ -10,9 +10,11 @@ from stdnum import ean
 
 from oms import demo
 from oms.audit import AuditEntry
+from oms.auth.principal import SYSTEM
 from oms.catalog import repository
 from oms.catalog.models import Channel, Customer, CustomerType, Item, Supplier, Warehouse
 from oms.db import Database
+from oms.inventory import balances
 from oms.outbox.models import OutboxEvent
 
 
@@ -78,3 +80,17 @@ def test_the_demo_channels_are_served_by_the_demo_warehouses(db: Database) -> No
         served = repository.warehouse_codes_by_channel(session, [c.id for c in channels.values()])
         ranked = {code: served[channel.id] for code, channel in channels.items()}
     assert ranked == {"web": ["DAL", "EDI", "RNO"], "amazon": ["RNO", "DAL"], "b2b": ["EDI", "DAL"]}
+
+
+def test_the_demo_stocks_every_warehouse_and_leaves_some_items_to_reorder(db: Database) -> None:
+    with db.transaction() as session:
+        demo.load(session)
+
+    with db.transaction() as session:
+        lines = balances.stock_lines(session, actor=SYSTEM)
+        low = balances.stock_lines(session, below_reorder_point=True, actor=SYSTEM)
+        ok = balances.verify(session).ok
+
+    assert {line.warehouse for line in lines if line.on_hand > 0} == {"DAL", "EDI", "RNO"}
+    assert {line.sku for line in low} == demo.LOW_STOCK
+    assert ok
