@@ -1,9 +1,11 @@
 """The worker loop, as a process (`oms worker`) or a thread inside `oms serve`.
 
-Each turn runs one relay pass; when the pass found a full batch it goes
-again at once, else it waits `worker_poll_seconds`. Now and then it also
-purges expired idempotency keys. A failing turn is logged and the loop goes
-on: the worker must outlive a database restart.
+Each turn runs the scheduled jobs (availability publication, reservation
+expiry: `schedules.run_due`), then one relay pass, which delivers what those
+jobs recorded; when the pass found a full batch it goes again at once, else it
+waits `worker_poll_seconds`. Now and then it also purges expired idempotency
+keys. A failing turn is logged and the loop goes on: the worker must outlive
+a database restart.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import structlog
 from oms import idempotency
 from oms.config import Settings
 from oms.db import Database
-from oms.jobs import relay
+from oms.jobs import relay, schedules
 
 log = structlog.get_logger("oms.worker")
 
@@ -40,7 +42,10 @@ class WorkerLoop:
         self._next_purge = 0.0
 
     def turn(self, client: httpx.Client) -> relay.RelayCounts:
-        """One relay pass, and the idempotency purge when it is due."""
+        """The scheduled jobs, one relay pass, and the idempotency purge when it is due."""
+        scheduled = schedules.run_due(self.database, self.settings)
+        if scheduled.did_work:
+            log.info("scheduled_jobs", **asdict(scheduled))
         counts = relay.relay_once(
             self.database, self.settings, relay_name=self.relay_name, client=client
         )

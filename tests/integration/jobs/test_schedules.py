@@ -1,0 +1,191 @@
+"""The worker's scheduled jobs: availability publication and soft reservation expiry."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from oms.auth.principal import SYSTEM
+from oms.config import Settings
+from oms.db import Database
+from oms.inventory import balances, ledger, reservations
+from oms.inventory.models import ReservationStatus
+from oms.jobs import relay, schedules
+from oms.jobs.worker import WorkerLoop
+from oms.outbox.models import OutboxEvent
+from tests.integration.inventory import factories
+from tests.integration.jobs.receiver import Receiver
+from tests.integration.outbox.clocks import ManualClock
+from tests.integration.outbox.factories import a_subscription
+
+TOPIC = "inventory.availability_changed"
+
+
+@pytest.fixture
+def stocked(db: Database, settings: Settings) -> Database:
+    with db.transaction() as session:
+        factories.item(session, "A")
+        factories.warehouse(session, "DAL")
+        factories.channel(session, "web", warehouses=["DAL"])
+        factories.stock(session, "A", "DAL", 10)
+    schedules.run_due(db, settings)
+    return db
+
+
+def availability_events(db: Database) -> list[dict[str, object]]:
+    with db.transaction() as session:
+        rows = session.scalars(
+            select(OutboxEvent).where(OutboxEvent.topic == TOPIC).order_by(OutboxEvent.id)
+        )
+        return [row.payload for row in rows]
+
+
+def soft_reservation(db: Database, seconds: int) -> int:
+    with db.transaction() as session:
+        made = reservations.reserve(
+            session,
+            sku="A",
+            warehouse="DAL",
+            quantity=4,
+            reference="CART-1",
+            expires_in_seconds=seconds,
+            actor=SYSTEM,
+        )
+    return made.id
+
+
+def status_of(db: Database, reservation_id: int) -> str:
+    with db.transaction() as session:
+        return reservations.get(session, reservation_id, actor=SYSTEM).status
+
+
+def test_a_stock_change_produces_an_availability_event(
+    stocked: Database, settings: Settings
+) -> None:
+    before = len(availability_events(stocked))
+    with stocked.transaction() as session:
+        ledger.adjust(
+            session, sku="A", warehouse="DAL", quantity=-3, reason="damaged", actor=SYSTEM
+        )
+
+    counts = schedules.run_due(stocked, settings)
+
+    new = availability_events(stocked)[before:]
+    assert [(e["channel"], e["sku"], e["atp"]) for e in new] == [("web", "A", 7)]
+    assert (counts.items_recounted, counts.availability_events) == (1, 1)
+
+
+def test_a_burst_of_changes_between_two_ticks_is_one_event(
+    stocked: Database, settings: Settings
+) -> None:
+    before = len(availability_events(stocked))
+    for _ in range(20):
+        with stocked.transaction() as session:
+            ledger.adjust(
+                session, sku="A", warehouse="DAL", quantity=1, reason="found", actor=SYSTEM
+            )
+
+    schedules.run_due(stocked, settings)
+
+    new = availability_events(stocked)[before:]
+    assert [e["atp"] for e in new] == [30]
+
+
+def test_a_tick_with_nothing_marked_or_due_does_nothing(
+    stocked: Database, settings: Settings
+) -> None:
+    counts = schedules.run_due(stocked, settings)
+
+    assert not counts.did_work
+    assert not counts.more_due
+
+
+def test_publication_goes_on_batch_after_batch_until_nothing_is_marked(
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(schedules, "PUBLISH_BATCH", 2)
+    with db.transaction() as session:
+        factories.warehouse(session, "DAL")
+        factories.channel(session, "web", warehouses=["DAL"])
+        for sku in ("A", "B", "C", "D", "E"):
+            factories.item(session, sku)
+            factories.stock(session, sku, "DAL", 1)
+
+    counts = schedules.run_due(db, settings)
+
+    assert counts.items_recounted == 5
+    assert {e["sku"] for e in availability_events(db)} == {"A", "B", "C", "D", "E"}
+    assert not counts.more_due
+
+
+def test_publication_stops_at_its_cap_and_says_more_is_due(
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(schedules, "PUBLISH_BATCH", 2)
+    monkeypatch.setattr(schedules, "PUBLISH_ROUNDS", 1)
+    with db.transaction() as session:
+        factories.warehouse(session, "DAL")
+        for sku in ("A", "B", "C"):
+            factories.item(session, sku)
+            factories.stock(session, sku, "DAL", 1)
+
+    first = schedules.run_due(db, settings)
+    second = schedules.run_due(db, settings)
+
+    assert (first.items_recounted, first.more_due) == (2, True)
+    assert (second.items_recounted, second.more_due) == (1, False)
+
+
+def test_a_soft_reservation_past_its_expiry_is_released(
+    stocked: Database, settings: Settings, manual_clock: ManualClock
+) -> None:
+    due = soft_reservation(stocked, 60)
+    later = soft_reservation(stocked, 600)
+    manual_clock.advance(61)
+
+    counts = schedules.run_due(stocked, settings)
+
+    assert counts.reservations_expired == 1
+    assert status_of(stocked, due) == ReservationStatus.EXPIRED
+    assert status_of(stocked, later) == ReservationStatus.ACTIVE
+
+
+def test_a_soft_reservation_expires_through_a_worker_tick(
+    stocked: Database, settings: Settings, manual_clock: ManualClock
+) -> None:
+    reservation_id = soft_reservation(stocked, 30)
+    manual_clock.advance(31)
+
+    with httpx.Client() as client:
+        WorkerLoop(stocked, settings, relay_name="test").turn(client)
+
+    assert status_of(stocked, reservation_id) == ReservationStatus.EXPIRED
+    with stocked.transaction() as session:
+        [line] = balances.stock_lines(session, sku="A", actor=SYSTEM)
+    assert line.reserved == 0
+
+
+def test_an_availability_change_reaches_a_webhook_within_one_worker_tick(
+    stocked: Database, settings: Settings, receiver: Receiver
+) -> None:
+    relay.relay_once(stocked, settings, relay_name="test")  # the earlier events go nowhere
+    a_subscription(stocked, url=receiver.url, topics=[TOPIC])
+    with stocked.transaction() as session:
+        reservations.reserve(
+            session, sku="A", warehouse="DAL", quantity=6, reference="SO-1", actor=SYSTEM
+        )
+
+    with httpx.Client() as client:
+        WorkerLoop(stocked, settings, relay_name="test").turn(client)
+    deadline = time.monotonic() + 5
+    while not receiver.hits and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+    [hit] = receiver.hits
+    payload = json.loads(hit.body)
+    assert payload["type"] == TOPIC
+    assert (payload["data"]["sku"], payload["data"]["atp"]) == ("A", 4)
