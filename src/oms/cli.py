@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from contextlib import ExitStack
@@ -12,6 +13,7 @@ import typer
 from rich import progress as rich_progress
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from oms import demo, migrate
 from oms.auth import repository as auth_repository
@@ -19,9 +21,11 @@ from oms.auth import service as auth
 from oms.auth.permissions import matrix_markdown
 from oms.auth.principal import Principal
 from oms.catalog import exports, imports, layouts
+from oms.catalog import repository as catalog_repository
 from oms.config import Settings, get_settings
 from oms.db import Database
-from oms.errors import OmsError
+from oms.errors import OmsError, Problem, ValidationFailed
+from oms.inventory import balances, ledger, snapshots
 from oms.kit.logs import configure_logging
 
 app = typer.Typer(help="Item OMS: orders, stock, routing and purchasing.", no_args_is_help=True)
@@ -33,6 +37,10 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(keys_app, name="apikeys")
 app.add_typer(demo_app, name="demo")
+inventory_app = typer.Typer(
+    help="Stock: prove the ledger, import WMS counts, adjust.", no_args_is_help=True
+)
+app.add_typer(inventory_app, name="inventory")
 
 console = Console()
 err = Console(stderr=True)
@@ -418,3 +426,214 @@ def demo_load() -> None:
     except OmsError as exc:
         raise _fail(exc) from exc
     console.print(f"Demo data loaded: {summary}")
+
+
+# -- inventory -----------------------------------------------------------------------
+
+
+@inventory_app.command("verify")
+def inventory_verify() -> None:
+    """Prove that every balance equals its ledger and its active reservations (exit 1 if not)."""
+    database = _database()
+    with database.transaction() as session:
+        result = balances.verify(session)
+        rows = _mismatch_rows(session, result)
+    console.print(
+        f"{result.balances} balances checked: {len(result.ledger_mismatches)} differ from the "
+        f"ledger, {len(result.reservation_mismatches)} from their active reservations",
+        markup=False,
+        soft_wrap=True,
+    )
+    if result.ok:
+        console.print("[green]ok[/green]: balances equal the ledger")
+        return
+    table = Table("check", "sku", "warehouse", "balance", "expected", title="Mismatches")
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+    raise typer.Exit(code=1)
+
+
+def _mismatch_rows(
+    session: Session, result: balances.Verification
+) -> list[tuple[str, str, str, str, str]]:
+    """The mismatches with SKUs and warehouse codes; `expected` is what the ledger says."""
+    found = [m[:2] for m in result.ledger_mismatches] + [
+        m[:2] for m in result.reservation_mismatches
+    ]
+    item_ids = {item_id for item_id, _ in found}
+    warehouse_ids = {warehouse_id for _, warehouse_id in found}
+    skus = {i.id: i.sku for i in catalog_repository.items_by_ids(session, item_ids)}
+    codes = {w.id: w.code for w in catalog_repository.warehouses_by_ids(session, warehouse_ids)}
+    rows = []
+    for (
+        item_id,
+        warehouse_id,
+        on_hand,
+        ledger_on_hand,
+        reserved,
+        ledger_reserved,
+    ) in result.ledger_mismatches:
+        where = (skus.get(item_id, str(item_id)), codes.get(warehouse_id, str(warehouse_id)))
+        if on_hand != ledger_on_hand:
+            rows.append(("on hand = ledger", *where, str(on_hand), str(ledger_on_hand)))
+        if reserved != ledger_reserved:
+            rows.append(("reserved = ledger", *where, str(reserved), str(ledger_reserved)))
+    for item_id, warehouse_id, excess in result.reservation_mismatches:
+        where = (skus.get(item_id, str(item_id)), codes.get(warehouse_id, str(warehouse_id)))
+        rows.append(("reserved = active reservations", *where, f"{excess:+d}", "+0"))
+    return rows
+
+
+SNAPSHOT_FORMATS = {".csv": "csv", ".json": "json"}
+
+
+@inventory_app.command("import-snapshot")
+def inventory_import_snapshot(
+    file: Annotated[Path, typer.Argument(help="The WMS's count: a .csv or .json file.")],
+    warehouse: Annotated[str, typer.Option(help="Code of the counted warehouse.")],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="When the WMS counted (ISO 8601); default: now.")
+    ] = None,
+    complete: Annotated[
+        bool, typer.Option("--complete", help="Items missing from the file were counted as zero.")
+    ] = False,
+) -> None:
+    """Compare a WMS stock count with ours: book small differences, park large ones for
+    approval, print every line; the file is stored before it is read (exit 2 when bad)."""
+    problems = []
+    fmt = SNAPSHOT_FORMATS.get(file.suffix.lower())
+    if fmt is None:
+        problems.append(Problem("FILE", "name a .csv or .json file"))
+    counted_at = None
+    if as_of is not None:
+        try:
+            counted_at = dt.datetime.fromisoformat(as_of)
+        except ValueError:
+            problems.append(Problem("--as-of", f"{as_of!r} is not an ISO 8601 time"))
+    if not file.is_file():
+        problems.append(Problem("FILE", f"{file} is not a readable file"))
+    if problems:
+        _print_field_problems(problems)
+        raise typer.Exit(code=2)
+    assert fmt is not None
+    try:
+        raw = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        _print_field_problems([Problem("FILE", "is not UTF-8 text")])
+        raise typer.Exit(code=2) from exc
+    settings = get_settings()
+    database = _database(settings)
+    actor = _admin_actor()
+    try:
+        with database.transaction() as session:
+            snapshot_id = snapshots.store(
+                session, warehouse=warehouse, raw=raw, fmt=fmt, actor=actor
+            ).id
+    except OmsError as exc:
+        raise _fail(exc) from exc
+    try:
+        with database.transaction() as session:
+            snapshots.process(
+                session,
+                snapshot_id,
+                threshold=settings.snapshot_approval_threshold,
+                as_of=counted_at,
+                complete=True if complete else None,
+                actor=actor,
+            )
+    except ValidationFailed as exc:
+        with database.transaction() as session:
+            snapshots.mark_failed(session, snapshot_id, exc.problems)
+        _print_field_problems(exc.problems)
+        err.print(f"snapshot {snapshot_id} is stored but was not applied", markup=False)
+        raise typer.Exit(code=2) from exc
+    except OmsError as exc:
+        raise _fail(exc) from exc
+    with database.transaction() as session:
+        status = snapshots.get(session, snapshot_id, actor=actor).status
+        lines = snapshots.report(session, snapshot_id, actor=actor)
+    table = Table(
+        "sku",
+        "counted",
+        "in flight",
+        "on hand",
+        "moved since",
+        "expected",
+        "difference",
+        "reserved",
+        "status",
+        title=f"Snapshot {snapshot_id} of {warehouse}",
+    )
+    for line in lines:
+        shown = line.status + (" (short of reservations)" if line.short_of_reservations else "")
+        table.add_row(
+            line.sku,
+            *(
+                str(n)
+                for n in (
+                    line.counted,
+                    line.in_flight,
+                    line.on_hand,
+                    line.moved_since,
+                    line.expected,
+                )
+            ),
+            f"{line.difference:+d}" if line.difference else "0",
+            str(line.reserved),
+            shown,
+        )
+    console.print(table)
+    differences = sum(1 for line in lines if line.difference)
+    waiting = sum(1 for line in lines if line.status == "pending_approval")
+    console.print(
+        f"snapshot {snapshot_id}: {status}; {len(lines)} lines, {differences} differences, "
+        f"{waiting} waiting for approval",
+        markup=False,
+        soft_wrap=True,
+    )
+
+
+def _print_field_problems(problems: list[Problem]) -> None:
+    table = Table("where", "problem", title=f"{len(problems)} problem(s)")
+    for problem in problems:
+        table.add_row(problem.path, problem.message)
+    err.print(table)
+
+
+@inventory_app.command("adjust")
+def inventory_adjust(
+    sku: Annotated[str, typer.Option(help="The item's SKU.")],
+    warehouse: Annotated[str, typer.Option(help="The warehouse's code.")],
+    quantity: Annotated[int, typer.Option(help="Signed change of on hand (-3 takes three).")],
+    reason: Annotated[
+        str, typer.Option(help=f"One of: {', '.join(r.value for r in ledger.AdjustmentReason)}.")
+    ],
+    note: Annotated[str | None, typer.Option(help="Free text kept on the movement.")] = None,
+) -> None:
+    """Correct on hand by a signed quantity, with a reason code."""
+    database = _database()
+    actor = _admin_actor()
+    try:
+        with database.transaction() as session:
+            ledger.adjust(
+                session,
+                sku=sku,
+                warehouse=warehouse,
+                quantity=quantity,
+                reason=reason,
+                note=note,
+                actor=actor,
+            )
+            [line] = balances.stock_lines(session, sku=sku, warehouse=warehouse, actor=actor)
+    except ValidationFailed as exc:
+        _print_field_problems(exc.problems)
+        raise typer.Exit(code=2) from exc
+    except OmsError as exc:
+        raise _fail(exc) from exc
+    console.print(
+        f"{line.sku} at {line.warehouse}: on hand {line.on_hand}, reserved {line.reserved}, "
+        f"available {line.available}",
+        markup=False,
+        soft_wrap=True,
+    )
