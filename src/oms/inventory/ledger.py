@@ -72,8 +72,14 @@ def post(
     reason: str | None = None,
     note: str | None = None,
     reference: Reference | None = None,
+    within_available: bool = False,
 ) -> None:
-    """Append one movement and apply it to the balance, refusing to go below zero."""
+    """Append one movement and apply it to the balance, refusing to go below zero.
+
+    With `within_available`, an outgoing quantity may only come from available
+    stock (not from what is reserved or held as safety stock), decided by the
+    same single conditional statement.
+    """
     stock.ensure_balances(session, [(item.id, warehouse.id)])
     applied = stock.try_change(
         session,
@@ -82,6 +88,7 @@ def post(
         on_hand_delta=on_hand,
         reserved_delta=reserved,
         in_transit_delta=in_transit,
+        within_available=within_available,
     )
     if not applied:
         current = stock.balance(session, item.id, warehouse.id)

@@ -126,17 +126,29 @@ def try_change(
     on_hand_delta: int = 0,
     reserved_delta: int = 0,
     in_transit_delta: int = 0,
+    within_available: bool = False,
 ) -> bool:
-    """Apply deltas only if on hand, reserved and in transit all stay at or above zero."""
+    """Apply deltas only if on hand, reserved and in transit all stay at or above zero
+    (and, `within_available`, only if available stock stays at or above zero too)."""
+    conditions = [
+        Balance.item_id == item_id,
+        Balance.warehouse_id == warehouse_id,
+        Balance.on_hand + on_hand_delta >= 0,
+        Balance.reserved + reserved_delta >= 0,
+        Balance.in_transit + in_transit_delta >= 0,
+    ]
+    if within_available:
+        conditions.append(
+            Balance.on_hand
+            + on_hand_delta
+            - Balance.reserved
+            - reserved_delta
+            - Balance.safety_stock
+            >= 0
+        )
     result = session.execute(
         update(Balance)
-        .where(
-            Balance.item_id == item_id,
-            Balance.warehouse_id == warehouse_id,
-            Balance.on_hand + on_hand_delta >= 0,
-            Balance.reserved + reserved_delta >= 0,
-            Balance.in_transit + in_transit_delta >= 0,
-        )
+        .where(*conditions)
         .values(
             on_hand=Balance.on_hand + on_hand_delta,
             reserved=Balance.reserved + reserved_delta,

@@ -72,37 +72,45 @@ def create_transfer(
         session, transfer, [TransferLine(item_id=i.id, quantity=q) for i, _, _, q in resolved]
     )
     reference = Reference("transfer", str(transfer.id))
-    # Lock balances in one fixed order (item id) so concurrent transfers cannot deadlock.
-    for item, src, dst, quantity in sorted(resolved, key=lambda r: r[0].id):
-        current = stock.balance(session, item.id, src.id)
-        available = current.available if current else 0
-        if available < quantity:
-            raise InsufficientStock(
-                sku=item.sku, warehouse=src.code, requested=quantity, available=available
-            )
-        try:
-            post(
-                session,
-                item=item,
-                warehouse=src,
-                kind=MovementKind.TRANSFER_OUT,
-                on_hand=-quantity,
-                actor=actor,
-                reference=reference,
-            )
-        except NegativeStock as exc:
-            raise InsufficientStock(
-                sku=item.sku, warehouse=src.code, requested=quantity, available=available
-            ) from exc
-        post(
-            session,
-            item=item,
-            warehouse=dst,
-            kind=MovementKind.TRANSFER_IN,
-            in_transit=quantity,
-            actor=actor,
-            reference=reference,
-        )
+    # Rows are touched in one fixed order, (item id, warehouse id), so that two
+    # transfers between the same warehouses in opposite directions cannot deadlock.
+    # The savepoint keeps a refused transfer from leaving half its legs behind.
+    legs = []
+    for item, src, dst, quantity in resolved:
+        legs.append((item.id, src.id, item, src, MovementKind.TRANSFER_OUT, quantity))
+        legs.append((item.id, dst.id, item, dst, MovementKind.TRANSFER_IN, quantity))
+    with session.begin_nested():
+        for _, _, item, warehouse, kind, quantity in sorted(legs, key=lambda leg: leg[:2]):
+            if kind == MovementKind.TRANSFER_IN:
+                post(
+                    session,
+                    item=item,
+                    warehouse=warehouse,
+                    kind=kind,
+                    in_transit=quantity,
+                    actor=actor,
+                    reference=reference,
+                )
+                continue
+            try:
+                post(
+                    session,
+                    item=item,
+                    warehouse=warehouse,
+                    kind=kind,
+                    on_hand=-quantity,
+                    actor=actor,
+                    reference=reference,
+                    within_available=True,
+                )
+            except NegativeStock as exc:
+                current = stock.balance(session, item.id, warehouse.id)
+                raise InsufficientStock(
+                    sku=item.sku,
+                    warehouse=warehouse.code,
+                    requested=quantity,
+                    available=current.available if current else 0,
+                ) from exc
     audit.record(
         session,
         actor=actor.label,

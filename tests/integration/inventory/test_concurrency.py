@@ -12,8 +12,9 @@ from sqlalchemy import text
 
 from oms.auth.principal import SYSTEM
 from oms.db import Database
-from oms.inventory import balances, reservations
+from oms.inventory import balances, reservations, transfers
 from oms.inventory.errors import InsufficientStock
+from oms.inventory.transfers import TransferLineInput
 from tests.integration.inventory import factories
 
 WORKERS = 8
@@ -112,3 +113,40 @@ def test_eight_threads_reserve_exactly_the_stock_there_is(hot_item: Database) ->
     assert sum(won) == STOCK
     assert outcome(hot_item) == (STOCK, 0, True)
     assert watch.lowest >= 0
+
+
+def shuttle(url: str, source: str, destination: str, times: int) -> int:
+    """Transfer one unit of each of two items from `source` to `destination`, `times` times."""
+    database = Database(url)
+    done = 0
+    try:
+        for _ in range(times):
+            with database.transaction() as session:
+                transfers.create_transfer(
+                    session,
+                    source=source,
+                    destination=destination,
+                    actor=SYSTEM,
+                    lines=[TransferLineInput("T-1", 1), TransferLineInput("T-2", 1)],
+                )
+            done += 1
+    finally:
+        database.dispose()
+    return done
+
+
+def test_transfers_in_opposite_directions_do_not_deadlock(db: Database) -> None:
+    with db.transaction() as session:
+        for sku in ("T-1", "T-2"):
+            factories.item(session, sku)
+        for code in ("DAL", "NJ"):
+            factories.warehouse(session, code)
+            for sku in ("T-1", "T-2"):
+                factories.stock(session, sku, code, 100)
+
+    with ThreadPoolExecutor(4) as pool:
+        done = list(pool.map(shuttle, [db.url] * 4, ["DAL", "NJ"] * 2, ["NJ", "DAL"] * 2, [40] * 4))
+
+    assert done == [40, 40, 40, 40]
+    with db.transaction() as session:
+        assert balances.verify(session).ok
