@@ -20,6 +20,18 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
 
     op.create_table(
+        "channel_availability_configs",
+        sa.Column("channel_id", sa.Integer(), nullable=False),
+        sa.Column("fingerprint", sa.String(length=64), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["channel_id"],
+            ["channels.id"],
+            name=op.f("fk_channel_availability_configs_channel_id_channels"),
+        ),
+        sa.PrimaryKeyConstraint("channel_id", name=op.f("pk_channel_availability_configs")),
+    )
+    op.create_table(
         "counters",
         sa.Column("name", sa.String(length=50), nullable=False),
         sa.Column("value", sa.Integer(), nullable=False),
@@ -312,3 +324,4 @@ def downgrade() -> None:
     op.drop_table("channel_availability")
     op.drop_table("availability_marks")
     op.drop_table("counters")
+    op.drop_table("channel_availability_configs")

@@ -11,6 +11,8 @@ channel.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -38,6 +40,30 @@ def mark_changed(session: Session, item_ids: Iterable[int]) -> None:
 class Published:
     items: int
     events: int
+
+
+def notice_channel_changes(session: Session) -> int:
+    """Mark every stocked item for recount when a channel's warehouses or policy changed.
+
+    Catalog changes cannot call inventory (it sits below), so the worker compares
+    each active channel's configuration with the one its availability was
+    computed from. Returns how many channels changed.
+    """
+    warehouses_of = stock.channel_warehouse_ids(session)
+    known = stock.channel_fingerprints(session)
+    changed = 0
+    for channel in stock.active_channels(session):
+        config = {
+            "warehouses": sorted(warehouses_of.get(channel.id, [])),
+            "policy": AtpPolicy.from_settings(channel.settings).__dict__,
+        }
+        fingerprint = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
+        if known.get(channel.id) != fingerprint:
+            stock.put_channel_fingerprint(session, channel.id, fingerprint)
+            changed += 1
+    if changed:
+        stock.mark_items(session, stock.stocked_or_published_item_ids(session))
+    return changed
 
 
 def publish_changes(session: Session, *, batch: int = 1000) -> Published:

@@ -275,3 +275,17 @@ class SnapshotLine(Base):
     status: Mapped[SnapshotLineStatus] = mapped_column(String(20))
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[dt.datetime | None]
+
+
+class ChannelAvailabilityConfig(Base):
+    """What a channel's published availability was computed from: its warehouses and policy.
+
+    When a channel gains or loses a warehouse, or its buffer changes, the
+    fingerprint no longer matches and every stocked item is recounted for it.
+    """
+
+    __tablename__ = "channel_availability_configs"
+
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id"), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now)

@@ -21,6 +21,7 @@ from oms.inventory.models import (
     AvailabilityMark,
     Balance,
     ChannelAvailability,
+    ChannelAvailabilityConfig,
     Counter,
     Movement,
     ReorderSetting,
@@ -732,3 +733,35 @@ def insert_reservations(session: Session, rows: Sequence[dict[str, Any]]) -> lis
         insert(Reservation).returning(Reservation.id, sort_by_parameter_order=True), list(rows)
     )
     return [int(i) for i in result.scalars()]
+
+
+def channel_fingerprints(session: Session) -> dict[int, str]:
+    rows = session.execute(
+        select(ChannelAvailabilityConfig.channel_id, ChannelAvailabilityConfig.fingerprint)
+    )
+    return {int(c): f for c, f in rows}
+
+
+def put_channel_fingerprint(session: Session, channel_id: int, fingerprint: str) -> None:
+    session.execute(
+        delete(ChannelAvailabilityConfig).where(ChannelAvailabilityConfig.channel_id == channel_id)
+    )
+    session.add(
+        ChannelAvailabilityConfig(
+            channel_id=channel_id, fingerprint=fingerprint, updated_at=clock.now()
+        )
+    )
+    session.flush()
+
+
+def stocked_or_published_item_ids(session: Session) -> list[int]:
+    """Every item with a balance anywhere or an availability published to any channel."""
+    stocked = select(Balance.item_id)
+    published_ids = select(ChannelAvailability.item_id)
+    return sorted({int(i) for i in session.scalars(stocked.union(published_ids))})
+
+
+def active_channels(session: Session) -> list[Channel]:
+    return list(
+        session.scalars(select(Channel).where(Channel.active.is_(True)).order_by(Channel.id))
+    )

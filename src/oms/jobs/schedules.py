@@ -63,6 +63,8 @@ def run_due(database: Database, settings: Settings) -> ScheduleCounts:
 def _publish_availability(database: Database) -> tuple[int, int, bool]:
     # A batch smaller than asked for means no item was left marked when it was taken.
     items = events = 0
+    with database.transaction() as session:
+        availability.notice_channel_changes(session)
     for _ in range(PUBLISH_ROUNDS):
         with database.transaction() as session:
             published = availability.publish_changes(session, batch=PUBLISH_BATCH)

@@ -6,6 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from oms.auth.principal import SYSTEM
+from oms.catalog import channels
+from oms.catalog.schemas import ChannelUpdate
 from oms.db import Database
 from oms.inventory import availability, ledger, reservations
 from oms.outbox.models import OutboxEvent
@@ -103,3 +105,21 @@ def test_changes_since_a_sequence_are_only_the_newer_ones(stocked: Database) -> 
         changed = availability.feed(session, "web", since=last, actor=SYSTEM)
 
     assert [(e.sku, e.atp) for e in changed] == [("A", 60)]
+
+
+def test_a_channel_gaining_a_warehouse_is_recounted_and_told(stocked: Database) -> None:
+    with stocked.transaction() as session:
+        availability.notice_channel_changes(session)
+        availability.publish_changes(session)
+    before = len(events(stocked))
+    with stocked.transaction() as session:
+        channels.update_channel(
+            session, "amazon", ChannelUpdate(warehouses=["DAL", "NJ"]), actor=SYSTEM
+        )
+
+    with stocked.transaction() as session:
+        changed = availability.notice_channel_changes(session)
+        availability.publish_changes(session)
+
+    assert changed == 1
+    assert [(e["channel"], e["atp"]) for e in events(stocked)[before:]] == [("amazon", 50)]
