@@ -63,9 +63,6 @@ def update_item(
     """Change the fields sent; with `expected_version`, only if nobody changed it meanwhile."""
     item = get_item(session, sku)
     changes = data.model_dump(exclude_unset=True)
-    for required in ("name", "uom", "hazmat", "active", "attributes"):
-        if required in changes and changes[required] is None:
-            changes.pop(required)
     merged = parse(ItemCreate, {**_stored_fields(item), **changes})
     records.apply_update(
         session,

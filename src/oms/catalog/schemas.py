@@ -62,6 +62,18 @@ def _refuse(model: str, problems: list[tuple[str, str]]) -> None:
         )
 
 
+def _keep_required(update: BaseModel, names: tuple[str, ...]) -> None:
+    """Refuse `null` for a field that must have a value: null clears optional fields only."""
+    _refuse(
+        type(update).__name__,
+        [
+            (name, "may not be null; leave it out to keep its value")
+            for name in names
+            if name in update.model_fields_set and getattr(update, name) is None
+        ],
+    )
+
+
 class Address(Strict):
     name: Annotated[str, Field(max_length=200)] | None = None
     company: Annotated[str, Field(max_length=200)] | None = None
@@ -120,6 +132,11 @@ class ItemCreate(ItemFields):
 
 class ItemUpdate(ItemFields):
     """Only the fields sent are changed; `null` clears an optional field."""
+
+    @model_validator(mode="after")
+    def _required_stay_set(self) -> Self:
+        _keep_required(self, ("name", "uom", "hazmat", "active", "attributes"))
+        return self
 
 
 class ItemOut(BaseModel):
@@ -188,18 +205,6 @@ def _distinct(values: list[str]) -> list[str]:
 
 
 CodeList = Annotated[list[Code], AfterValidator(_distinct)]
-
-
-def _keep_required(update: BaseModel, names: tuple[str, ...]) -> None:
-    """Refuse `null` for a field that must have a value: null clears optional fields only."""
-    _refuse(
-        type(update).__name__,
-        [
-            (name, "may not be null; leave it out to keep its value")
-            for name in names
-            if name in update.model_fields_set and getattr(update, name) is None
-        ],
-    )
 
 
 class AddressOut(BaseModel):

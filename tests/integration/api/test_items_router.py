@@ -104,3 +104,27 @@ def test_a_lower_case_unit_of_measure_is_stored_upper_case(
 
     assert response.status_code == 201
     assert response.json()["uom"] == "EA"
+
+
+def test_a_patch_setting_a_required_field_to_null_is_refused_at_its_path(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    client.post("/api/v1/items", json=WIDGET, headers=admin)
+
+    response = client.patch("/api/v1/items/ABC-1", json={"name": None, "uom": None}, headers=admin)
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "validation.failed"
+    assert sorted(e["path"] for e in response.json()["errors"]) == ["name", "uom"]
+    assert client.get("/api/v1/items/ABC-1", headers=admin).json()["name"] == "Blue widget"
+
+
+def test_a_patch_with_null_clears_an_optional_field(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    client.post("/api/v1/items", json=WIDGET, headers=admin)
+
+    response = client.patch("/api/v1/items/ABC-1", json={"gtin": None}, headers=admin)
+
+    assert response.status_code == 200
+    assert response.json()["gtin"] is None
