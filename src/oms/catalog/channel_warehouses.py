@@ -13,25 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from oms import audit, outbox
 from oms.auth.principal import Principal
-from oms.catalog import repository
+from oms.catalog import records, repository
 from oms.catalog.models import Channel, Warehouse
 from oms.catalog.schemas import ChannelOut, WarehouseOut
 from oms.errors import Problem, ValidationFailed
-from oms.kit import clock
-
-
-class ChangeableRecord(Protocol):
-    """A master record with an optimistic version (its ETag)."""
-
-    version: int
-    updated_at: Any
-
 
 # -- how each side reads ---------------------------------------------------------------
 
@@ -106,7 +96,7 @@ def set_warehouses_of_channel(
     repository.replace_links_of_channel(session, channel.id, order)
     session.flush()
     for warehouse in touched:
-        record_change(
+        records.record_change(
             session,
             warehouse,
             befores[warehouse.id],
@@ -144,7 +134,7 @@ def set_channels_of_warehouse(
         repository.link(session, channel_id=channel.id, warehouse_id=warehouse.id, rank=rank)
     session.flush()
     for channel in touched:
-        record_change(
+        records.record_change(
             session,
             channel,
             befores[channel.id],
@@ -195,45 +185,3 @@ def _refuse_unknown(
     ]
     if problems:
         raise ValidationFailed(problems)
-
-
-# -- recording a change made in several steps -------------------------------------------
-
-
-def record_change(
-    session: Session,
-    record: ChangeableRecord,
-    before: dict[str, Any],
-    *,
-    entity: str,
-    key: str,
-    view: Callable[[], dict[str, Any]],
-    actor: Principal,
-) -> bool:
-    """Raise the version, audit and emit `<entity>.updated` if the record reads differently.
-
-    For changes that `records.apply_update` cannot see on its own (the links):
-    the caller takes `before`, changes the record and its links, then calls this.
-    """
-    if view() == before:
-        return False
-    record.version += 1
-    record.updated_at = clock.now()
-    session.flush()
-    after = view()
-    action = f"{entity}.updated"
-    if before.get("active") is True and after.get("active") is False:
-        action = f"{entity}.deactivated"
-    elif before.get("active") is False and after.get("active") is True:
-        action = f"{entity}.reactivated"
-    audit.record(
-        session,
-        actor=actor.label,
-        action=action,
-        entity_type=entity,
-        entity_id=key,
-        before=before,
-        after=after,
-    )
-    outbox.record(session, f"{entity}.updated", after, key=f"{entity}:{key}")
-    return True

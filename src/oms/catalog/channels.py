@@ -99,7 +99,7 @@ def update_channel(
         setattr(channel, name, values[name])
     if warehouses is not None:
         channel_warehouses.set_warehouses_of_channel(session, channel, warehouses, actor=actor)
-    channel_warehouses.record_change(
+    records.record_change(
         session,
         channel,
         before,

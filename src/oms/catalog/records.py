@@ -14,8 +14,10 @@ from oms.kit import clock
 
 
 class VersionedRecord(Protocol):
-    id: int
+    """A master record with an optimistic version (its ETag)."""
+
     version: int
+    updated_at: Any
 
 
 def check_version(record: VersionedRecord, expected: int | None, *, entity: str) -> None:
@@ -61,7 +63,7 @@ def apply_update(
     actor: Principal,
     expected_version: int | None,
 ) -> bool:
-    """Set `changes` on `record`, bump its version, audit it and emit `<entity>.updated`.
+    """Set `changes` on `record`, then `record_change`: version, audit row, `<entity>.updated`.
 
     Returns False (and writes nothing) when no value actually changes.
     """
@@ -69,11 +71,28 @@ def apply_update(
     before = view()
     for name, value in changes.items():
         setattr(record, name, value)
-    after = view()
-    if before == after:
+    return record_change(session, record, before, entity=entity, key=key, view=view, actor=actor)
+
+
+def record_change(
+    session: Session,
+    record: VersionedRecord,
+    before: dict[str, Any],
+    *,
+    entity: str,
+    key: str,
+    view: Callable[[], dict[str, Any]],
+    actor: Principal,
+) -> bool:
+    """Raise the version, audit and emit `<entity>.updated` if the record now reads differently.
+
+    `apply_update` ends here; so does a change made in several steps (a record and
+    its links): the caller takes `before`, changes the record, then calls this.
+    """
+    if view() == before:
         return False
     record.version += 1
-    record.updated_at = clock.now()  # type: ignore[attr-defined]
+    record.updated_at = clock.now()
     session.flush()
     after = view()
     action = f"{entity}.updated"

@@ -106,7 +106,7 @@ def update_warehouse(
     warehouse.country = merged.address.country
     if channels is not None:
         channel_warehouses.set_channels_of_warehouse(session, warehouse, channels, actor=actor)
-    channel_warehouses.record_change(
+    records.record_change(
         session,
         warehouse,
         before,
