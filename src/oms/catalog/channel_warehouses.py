@@ -28,18 +28,12 @@ from oms.errors import Problem, ValidationFailed
 
 def warehouse_out(warehouse: Warehouse, channels: list[str]) -> WarehouseOut:
     """The warehouse's API shape, listing `channels` as the channels it serves."""
-    fields = {
-        name: getattr(warehouse, name) for name in WarehouseOut.model_fields.keys() - {"channels"}
-    }
-    return WarehouseOut.model_validate({**fields, "channels": channels})
+    return records.shape(WarehouseOut, warehouse, channels=channels)
 
 
 def channel_out(channel: Channel, warehouses: list[str]) -> ChannelOut:
     """The channel's API shape, listing `warehouses` as the warehouses serving it."""
-    fields = {
-        name: getattr(channel, name) for name in ChannelOut.model_fields.keys() - {"warehouses"}
-    }
-    return ChannelOut.model_validate({**fields, "warehouses": warehouses})
+    return records.shape(ChannelOut, channel, warehouses=warehouses)
 
 
 def warehouse_view(session: Session, warehouse: Warehouse) -> dict[str, Any]:

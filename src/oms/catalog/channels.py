@@ -10,7 +10,6 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from oms.auth.principal import Principal
@@ -19,7 +18,6 @@ from oms.catalog.models import Channel
 from oms.catalog.schemas import ChannelCreate, ChannelOut, ChannelUpdate
 from oms.errors import Conflict, NotFound, PermissionDenied
 from oms.kit.paging import Page, PageRequest
-from oms.kit.validation import parse
 
 
 class ChannelNotFound(NotFound):
@@ -55,11 +53,7 @@ def create_channel(session: Session, data: ChannelCreate, *, actor: Principal) -
     if data.warehouses:
         channel_warehouses.check_warehouses(session, data.warehouses, actor=actor)
     channel = Channel(**data.model_dump(exclude_none=True, exclude={"warehouses"}))
-    try:
-        with session.begin_nested():
-            repository.add(session, channel)
-    except IntegrityError as exc:
-        raise ChannelExists(data.code) from exc
+    records.add_new(session, channel, exists=lambda: ChannelExists(data.code))
     if data.warehouses:
         channel_warehouses.set_warehouses_of_channel(session, channel, data.warehouses, actor=actor)
     records.record_created(
@@ -89,14 +83,13 @@ def update_channel(
     channel = get_channel(session, code, actor=actor)
     changes = data.model_dump(exclude_unset=True)
     warehouses = changes.pop("warehouses", None)
-    merged = parse(ChannelCreate, {**_stored_fields(channel), **changes})
+    _, updates = records.merge(channel, changes, schema=ChannelCreate, exclude={"warehouses"})
     if warehouses is not None:
         channel_warehouses.check_warehouses(session, warehouses, actor=actor)
-    values = merged.model_dump()
     records.check_version(channel, expected_version, entity=f"channel {channel.code}")
     before = view(session, channel)
-    for name in changes:
-        setattr(channel, name, values[name])
+    for name, value in updates.items():
+        setattr(channel, name, value)
     if warehouses is not None:
         channel_warehouses.set_warehouses_of_channel(session, channel, warehouses, actor=actor)
     records.record_change(
@@ -116,8 +109,3 @@ def search_channels(
 ) -> Page[Channel]:
     """Channels matching `filters` that `actor` may see, one page at a time."""
     return repository.search_channels(session, replace(filters, codes=actor.channels), page)
-
-
-def _stored_fields(channel: Channel) -> dict[str, Any]:
-    fields = ChannelCreate.model_fields.keys() - {"warehouses"}
-    return {name: getattr(channel, name) for name in fields if getattr(channel, name) is not None}

@@ -19,7 +19,6 @@ from oms.catalog.models import Customer
 from oms.catalog.schemas import CustomerCreate, CustomerOut, CustomerUpdate
 from oms.errors import Conflict, NotFound
 from oms.kit.paging import Page, PageRequest
-from oms.kit.validation import parse
 
 
 class CustomerNotFound(NotFound):
@@ -38,9 +37,7 @@ class CustomerExists(Conflict):
 
 def shown(customer: Customer) -> CustomerOut:
     """A customer as the API shows it."""
-    return CustomerOut.model_validate(
-        {name: getattr(customer, name) for name in CustomerOut.model_fields}
-    )
+    return records.shape(CustomerOut, customer)
 
 
 def view(customer: Customer) -> dict[str, Any]:
@@ -51,11 +48,7 @@ def view(customer: Customer) -> dict[str, Any]:
 def create_customer(session: Session, data: CustomerCreate, *, actor: Principal) -> Customer:
     """Add a customer; a B2B account number must be new."""
     customer = Customer(**data.model_dump(exclude_none=True), email=data.email)
-    try:
-        with session.begin_nested():
-            repository.add(session, customer)
-    except IntegrityError as exc:
-        raise CustomerExists(data.account_number) from exc
+    records.add_new(session, customer, exists=lambda: CustomerExists(data.account_number))
     records.record_created(
         session, entity="customer", key=str(customer.id), view=view(customer), actor=actor
     )
@@ -81,9 +74,7 @@ def update_customer(
     """Change the fields sent; with `expected_version`, only if nobody changed it meanwhile."""
     customer = get_customer(session, customer_id)
     changes = data.model_dump(exclude_unset=True)
-    merged = parse(CustomerCreate, {**_stored_fields(customer), **changes})
-    values = merged.model_dump()
-    updates = {name: values[name] for name in changes}
+    merged, updates = records.merge(customer, changes, schema=CustomerCreate)
     if "emails" in changes:
         updates["email"] = merged.email
     try:
@@ -110,8 +101,3 @@ def search_customers(
     if filters.email:
         filters = replace(filters, email=filters.email.strip().lower())
     return repository.search_customers(session, filters, page)
-
-
-def _stored_fields(customer: Customer) -> dict[str, Any]:
-    fields = CustomerCreate.model_fields.keys()
-    return {name: getattr(customer, name) for name in fields if getattr(customer, name) is not None}

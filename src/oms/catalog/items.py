@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from oms.auth.principal import Principal
@@ -13,7 +12,6 @@ from oms.catalog.models import Item
 from oms.catalog.schemas import ItemCreate, ItemOut, ItemUpdate
 from oms.errors import Conflict, NotFound
 from oms.kit.paging import Page, PageRequest
-from oms.kit.validation import parse
 
 
 class ItemNotFound(NotFound):
@@ -33,13 +31,8 @@ def view(item: Item) -> dict[str, Any]:
 
 def create_item(session: Session, data: ItemCreate, *, actor: Principal) -> Item:
     """Add an item; its SKU must be new."""
-    values = data.model_dump(exclude_none=True)
-    item = Item(**values)
-    try:
-        with session.begin_nested():
-            repository.add(session, item)
-    except IntegrityError as exc:
-        raise ItemExists(data.sku) from exc
+    item = Item(**data.model_dump(exclude_none=True))
+    records.add_new(session, item, exists=lambda: ItemExists(data.sku))
     records.record_created(session, entity="item", key=item.sku, view=view(item), actor=actor)
     return item
 
@@ -62,12 +55,11 @@ def update_item(
 ) -> Item:
     """Change the fields sent; with `expected_version`, only if nobody changed it meanwhile."""
     item = get_item(session, sku)
-    changes = data.model_dump(exclude_unset=True)
-    merged = parse(ItemCreate, {**_stored_fields(item), **changes})
+    _, updates = records.merge(item, data.model_dump(exclude_unset=True), schema=ItemCreate)
     records.apply_update(
         session,
         item,
-        {k: getattr(merged, k) for k in changes},
+        updates,
         entity="item",
         key=item.sku,
         view=lambda: view(item),
@@ -75,11 +67,6 @@ def update_item(
         expected_version=expected_version,
     )
     return item
-
-
-def _stored_fields(item: Item) -> dict[str, Any]:
-    fields = ItemCreate.model_fields.keys()
-    return {name: getattr(item, name) for name in fields if getattr(item, name) is not None}
 
 
 def search_items(session: Session, filters: repository.ItemFilter, page: PageRequest) -> Page[Item]:

@@ -1,16 +1,22 @@
-"""What every master record shares: optimistic versions, change audit, change events."""
+"""What every master record shares: a unique insert, merged updates, versions, audit, events."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, Protocol
+from collections.abc import Callable, Collection
+from typing import Any, Protocol, TypeVar
 
+from pydantic import BaseModel
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from oms import audit, outbox
 from oms.auth.principal import Principal
-from oms.errors import PreconditionFailed
+from oms.catalog import repository
+from oms.errors import Conflict, PreconditionFailed
 from oms.kit import clock
+from oms.kit.validation import parse
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class VersionedRecord(Protocol):
@@ -18,6 +24,44 @@ class VersionedRecord(Protocol):
 
     version: int
     updated_at: Any
+
+
+def add_new(session: Session, record: object, *, exists: Callable[[], Conflict]) -> None:
+    """Insert `record` in a savepoint; a uniqueness clash raises `exists()`, the transaction
+    staying usable."""
+    try:
+        with session.begin_nested():
+            repository.add(session, record)
+    except IntegrityError as exc:
+        raise exists() from exc
+
+
+def shape(out: type[M], record: object, **given: Any) -> M:
+    """`out` filled from the record's attributes of the same names; `given` fills the rest."""
+    fields = {name: getattr(record, name) for name in out.model_fields.keys() - given.keys()}
+    return out.model_validate({**fields, **given})
+
+
+def merge(
+    record: object,
+    changes: dict[str, Any],
+    *,
+    schema: type[M],
+    exclude: Collection[str] = (),
+) -> tuple[M, dict[str, Any]]:
+    """Validate the record as it would read after `changes` against its create `schema`.
+
+    Returns the whole merged record and the new values of the changed fields, so an
+    update is checked as strictly as a create (a cross-field rule sees both sides).
+    """
+    stored = {
+        name: value
+        for name in schema.model_fields.keys() - set(exclude)
+        if (value := getattr(record, name)) is not None
+    }
+    merged = parse(schema, {**stored, **changes})
+    values = merged.model_dump()
+    return merged, {name: values[name] for name in changes}
 
 
 def check_version(record: VersionedRecord, expected: int | None, *, entity: str) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from oms.auth.principal import Principal
@@ -13,7 +12,6 @@ from oms.catalog.models import Supplier
 from oms.catalog.schemas import SupplierCreate, SupplierOut, SupplierUpdate
 from oms.errors import Conflict, NotFound
 from oms.kit.paging import Page, PageRequest
-from oms.kit.validation import parse
 
 
 class SupplierNotFound(NotFound):
@@ -30,9 +28,7 @@ class SupplierExists(Conflict):
 
 def shown(supplier: Supplier) -> SupplierOut:
     """A supplier as the API shows it."""
-    return SupplierOut.model_validate(
-        {name: getattr(supplier, name) for name in SupplierOut.model_fields}
-    )
+    return records.shape(SupplierOut, supplier)
 
 
 def view(supplier: Supplier) -> dict[str, Any]:
@@ -44,11 +40,7 @@ def create_supplier(session: Session, data: SupplierCreate, *, actor: Principal)
     """Add a supplier; its code must be new."""
     values = data.model_dump(exclude_none=True)
     supplier = Supplier(**values, country=data.address.country if data.address else None)
-    try:
-        with session.begin_nested():
-            repository.add(session, supplier)
-    except IntegrityError as exc:
-        raise SupplierExists(data.code) from exc
+    records.add_new(session, supplier, exists=lambda: SupplierExists(data.code))
     records.record_created(
         session, entity="supplier", key=supplier.code, view=view(supplier), actor=actor
     )
@@ -74,9 +66,7 @@ def update_supplier(
     """Change the fields sent; with `expected_version`, only if nobody changed it meanwhile."""
     supplier = get_supplier(session, code)
     changes = data.model_dump(exclude_unset=True)
-    merged = parse(SupplierCreate, {**_stored_fields(supplier), **changes})
-    values = merged.model_dump()
-    updates = {name: values[name] for name in changes}
+    merged, updates = records.merge(supplier, changes, schema=SupplierCreate)
     if "address" in changes:
         updates["country"] = merged.address.country if merged.address else None
     records.apply_update(
@@ -97,8 +87,3 @@ def search_suppliers(
 ) -> Page[Supplier]:
     """Suppliers matching `filters`, one page at a time."""
     return repository.search_suppliers(session, filters, page)
-
-
-def _stored_fields(supplier: Supplier) -> dict[str, Any]:
-    fields = SupplierCreate.model_fields.keys()
-    return {name: getattr(supplier, name) for name in fields if getattr(supplier, name) is not None}

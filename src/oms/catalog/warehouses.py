@@ -11,7 +11,6 @@ from dataclasses import replace
 from functools import partial
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from oms.auth.principal import Principal
@@ -20,7 +19,6 @@ from oms.catalog.models import Warehouse
 from oms.catalog.schemas import WarehouseCreate, WarehouseOut, WarehouseUpdate
 from oms.errors import Conflict, NotFound, PermissionDenied
 from oms.kit.paging import Page, PageRequest
-from oms.kit.validation import parse
 
 
 class WarehouseNotFound(NotFound):
@@ -57,11 +55,7 @@ def create_warehouse(session: Session, data: WarehouseCreate, *, actor: Principa
         channel_warehouses.check_channels(session, data.channels, actor=actor)
     values = data.model_dump(exclude_none=True, exclude={"channels"})
     warehouse = Warehouse(**values, country=data.address.country)
-    try:
-        with session.begin_nested():
-            repository.add(session, warehouse)
-    except IntegrityError as exc:
-        raise WarehouseExists(data.code) from exc
+    records.add_new(session, warehouse, exists=lambda: WarehouseExists(data.code))
     if data.channels:
         channel_warehouses.set_channels_of_warehouse(session, warehouse, data.channels, actor=actor)
     records.record_created(
@@ -95,14 +89,15 @@ def update_warehouse(
     warehouse = get_warehouse(session, code, actor=actor)
     changes = data.model_dump(exclude_unset=True)
     channels = changes.pop("channels", None)
-    merged = parse(WarehouseCreate, {**_stored_fields(warehouse), **changes})
+    merged, updates = records.merge(
+        warehouse, changes, schema=WarehouseCreate, exclude={"channels"}
+    )
     if channels is not None:
         channel_warehouses.check_channels(session, channels, actor=actor)
-    values = merged.model_dump()
     records.check_version(warehouse, expected_version, entity=f"warehouse {warehouse.code}")
     before = view(session, warehouse)
-    for name in changes:
-        setattr(warehouse, name, values[name])
+    for name, value in updates.items():
+        setattr(warehouse, name, value)
     warehouse.country = merged.address.country
     if channels is not None:
         channel_warehouses.set_channels_of_warehouse(session, warehouse, channels, actor=actor)
@@ -125,10 +120,3 @@ def search_warehouses(
     if filters.channel is not None and not actor.sees_channel(filters.channel):
         return Page(items=[], next_cursor=None)
     return repository.search_warehouses(session, replace(filters, codes=actor.warehouses), page)
-
-
-def _stored_fields(warehouse: Warehouse) -> dict[str, Any]:
-    fields = WarehouseCreate.model_fields.keys() - {"channels"}
-    return {
-        name: getattr(warehouse, name) for name in fields if getattr(warehouse, name) is not None
-    }
