@@ -607,3 +607,14 @@ def test_a_channel_outside_the_keys_scope_has_no_feed(
     assert hidden.status_code == 404
     assert own.status_code == 200
     assert {e["sku"]: e["atp"] for e in own.json()["items"]} == {"A": 4, "B": 0}
+
+
+def test_a_cursor_from_another_list_is_refused(
+    client: TestClient, admin: dict[str, str], stocked: Database
+) -> None:
+    other = client.get("/api/v1/items", params={"limit": 1}, headers=admin).json()["next_cursor"]
+
+    response = client.get("/api/v1/inventory", params={"cursor": other}, headers=admin)
+
+    assert response.status_code == 422
+    assert [e["path"] for e in response.json()["errors"]] == ["cursor"]

@@ -259,3 +259,17 @@ def test_a_key_scoped_to_another_warehouse_can_neither_send_nor_read_a_snapshot(
     assert sent.status_code == 404
     assert sent.json()["code"] == "catalog.warehouse_not_found"
     assert read.status_code == 404
+
+
+def test_a_snapshot_sent_again_with_the_same_idempotency_key_is_stored_once(
+    client: TestClient, admin: dict[str, str], stocked: Database
+) -> None:
+    headers = {**admin, "Idempotency-Key": "count-2030-01-01"}
+    first = send(client, headers, [{"sku": "B", "counted": 47}])
+
+    again = send(client, headers, [{"sku": "B", "counted": 47}])
+
+    assert again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json()["id"] == first.json()["id"]
+    assert on_hand(client, admin)["B"] == 47

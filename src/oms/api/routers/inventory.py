@@ -69,8 +69,10 @@ def _page_of(
         raise ValidationFailed([Problem("sort", "stock lines sort by sku only")])
     ordered = sorted(lines, key=lambda line: (line.sku, line.warehouse))
     if page.cursor:
-        last = tuple(decode_cursor(page.cursor))
-        ordered = [line for line in ordered if (line.sku, line.warehouse) > last]
+        last = decode_cursor(page.cursor)
+        if not all(isinstance(part, str) for part in last):
+            raise ValidationFailed([Problem("cursor", "is not a cursor this API gave out")])
+        ordered = [line for line in ordered if [line.sku, line.warehouse] > last]
     taken = ordered[: page.limit]
     more = len(ordered) > page.limit
     return taken, encode_cursor([taken[-1].sku, taken[-1].warehouse]) if more else None
@@ -185,7 +187,11 @@ def set_reorder_settings(body: ReorderIn, tx: SessionDep, actor: Configurer) -> 
     )
 
 
-@router.get("/api/v1/channels/{code}/availability", response_model=ChannelFeedOut)
+@router.get(
+    "/api/v1/channels/{code}/availability",
+    response_model=ChannelFeedOut,
+    responses={304: {"description": "Nothing was published since the ETag in If-None-Match"}},
+)
 def channel_availability(
     code: str,
     tx: SessionDep,

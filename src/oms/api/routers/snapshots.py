@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from email.message import Message
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 
@@ -53,6 +53,14 @@ def _format_of(content_type: str | None) -> str:
     return fmt
 
 
+def _document_schema() -> dict[str, Any]:
+    """The JSON body's schema with its line schema inlined (OpenAPI cannot follow `$defs`)."""
+    document = snapshots.SnapshotIn.model_json_schema()
+    line = document.pop("$defs")["SnapshotLineIn"]
+    document["properties"]["lines"]["items"] = line
+    return {"anyOf": [document, {"type": "array", "items": line}]}
+
+
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
@@ -60,11 +68,14 @@ def _format_of(content_type: str | None) -> str:
         "requestBody": {
             "required": True,
             "content": {
-                "application/json": {"schema": snapshots.SnapshotIn.model_json_schema()},
-                "text/csv": {"schema": {"type": "string", "example": "sku,counted,in_flight\n"}},
+                "application/json": {"schema": _document_schema()},
+                "text/csv": {
+                    "schema": {"type": "string", "example": "sku,counted,in_flight\nABC-1,12,0\n"}
+                },
             },
         }
     },
+    responses={415: {"description": "Neither application/json nor text/csv"}},
 )
 def create_snapshot(
     request: Request,
