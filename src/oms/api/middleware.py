@@ -18,7 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oms import idempotency
 from oms.api.metrics import Metrics
-from oms.api.problems import problem_response
+from oms.api.problems import problem_response, server_error
 from oms.api.routers import ROUTERS
 from oms.db import Database
 
@@ -37,7 +37,11 @@ def route_template(scope: Scope) -> str:
 
 
 class RequestContext:
-    """Accepts or makes `X-Request-ID`, echoes it, logs and measures every request."""
+    """Accepts or makes `X-Request-ID`, echoes it, logs and measures every request.
+
+    An unexpected failure is answered here, inside the request's context, so its
+    500 problem and its log line carry the request id like every other answer.
+    """
 
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
@@ -53,19 +57,31 @@ class RequestContext:
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
         status = 500
+        started_response = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, started_response
             if message["type"] == "http.response.start":
                 status = message["status"]
+                started_response = True
                 MutableHeaders(scope=message)["X-Request-ID"] = request_id
             await send(message)
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            log.exception("unhandled_error", path=scope["path"])
+            if not started_response:
+                await server_error(Request(scope))(scope, receive, send_with_id)
+            raise
         finally:
             elapsed = time.perf_counter() - started
             route = route_template(scope)
+            # The permission check ran in a worker thread: its context binding stays there,
+            # but the principal it found is kept in the request's state.
+            principal = scope.get("state", {}).get("principal")
+            if principal is not None:
+                structlog.contextvars.bind_contextvars(principal=principal.label)
             self.metrics.requests.labels(scope["method"], route, str(status)).inc()
             self.metrics.latency.labels(scope["method"], route).observe(elapsed)
             if route not in ("/metrics", "/healthz"):

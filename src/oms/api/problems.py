@@ -15,7 +15,6 @@ from oms import errors
 from oms.kit.validation import problems_from
 
 PROBLEM_JSON = "application/problem+json"
-log = structlog.get_logger("oms.api")
 
 STATUS_BY_ERROR: list[tuple[type[errors.OmsError], int]] = [
     (errors.NotFound, 404),
@@ -116,8 +115,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unhandled_error", path=request.url.path)
+def server_error(request: Request) -> JSONResponse:
+    """The 500 problem for an unexpected failure."""
     return problem_response(
         request,
         status=500,
@@ -125,6 +124,12 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         title="Internal Server Error",
         detail="Something went wrong on our side; quote the request id when you report it.",
     )
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    # `RequestContext` has logged the failure and answered it already, with its request id;
+    # Starlette still asks this handler, whose answer then goes unsent.
+    return server_error(request)
 
 
 def install(app: FastAPI) -> None:

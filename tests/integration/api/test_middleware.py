@@ -1,0 +1,66 @@
+"""Request context: every answer, a failure's too, carries its request id; logs name who asked."""
+
+from __future__ import annotations
+
+import pytest
+import structlog
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from structlog.testing import capture_logs
+
+
+@pytest.fixture
+def failing_app(app: FastAPI) -> FastAPI:
+    @app.get("/api/v1/broken")
+    def broken() -> None:
+        raise RuntimeError("a bug")
+
+    return app
+
+
+def test_an_unexpected_failure_is_a_500_problem_carrying_the_request_id(
+    failing_app: FastAPI,
+) -> None:
+    with TestClient(failing_app, raise_server_exceptions=False) as client:
+        response = client.get("/api/v1/broken", headers={"X-Request-ID": "trace-500"})
+
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["X-Request-ID"] == "trace-500"
+    assert response.json()["code"] == "server.error"
+    assert response.json()["request_id"] == "trace-500"
+
+
+def test_an_unexpected_failure_is_logged_once_with_its_request_id(failing_app: FastAPI) -> None:
+    with (
+        TestClient(failing_app, raise_server_exceptions=False) as client,
+        capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs,
+    ):
+        client.get("/api/v1/broken", headers={"X-Request-ID": "trace-500"})
+
+    failures = [line for line in logs if line["event"] == "unhandled_error"]
+    assert len(failures) == 1
+    assert failures[0]["request_id"] == "trace-500"
+
+
+def test_the_request_log_line_names_the_request_id_and_the_principal(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
+        client.get("/api/v1/items", headers={**admin, "X-Request-ID": "trace-7"})
+
+    [line] = [line for line in logs if line["event"] == "request"]
+    assert line["request_id"] == "trace-7"
+    assert line["principal"].startswith("api_key:")
+    assert line["principal"].endswith(":test-admin")
+
+
+def test_the_request_log_line_never_carries_the_api_key(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    secret = admin["Authorization"].removeprefix("Bearer ")
+
+    with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
+        client.get("/api/v1/items", headers=admin)
+
+    assert secret not in repr(logs)
