@@ -7,26 +7,27 @@ import json
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, TextIO
+from typing import TYPE_CHECKING, Annotated, TextIO
 
 import typer
-from rich import progress as rich_progress
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.orm import Session
 
-from oms import demo, migrate
-from oms.auth import repository as auth_repository
-from oms.auth import service as auth
 from oms.auth.permissions import matrix_markdown
 from oms.auth.principal import Principal
-from oms.catalog import exports, imports, layouts
-from oms.catalog import repository as catalog_repository
-from oms.config import Settings, get_settings
-from oms.db import Database
+from oms.catalog.formats import SUFFIXES, FileFormat, Kind, format_of
 from oms.errors import OmsError, Problem, ValidationFailed
-from oms.inventory import balances, ledger, snapshots
-from oms.kit.logs import configure_logging
+
+# Start-up stays light (`oms --help` in a fraction of a second): SQLAlchemy, pydantic,
+# Alembic and the services load inside the commands that use them.
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+    from sqlalchemy.orm import Session
+
+    from oms.catalog.imports import RowProblem
+    from oms.config import Settings
+    from oms.db import Database
+    from oms.inventory.balances import Verification
 
 app = typer.Typer(help="Item OMS: orders, stock, routing and purchasing.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -47,6 +48,9 @@ err = Console(stderr=True)
 
 
 def _database(settings: Settings | None = None) -> Database:
+    from oms.config import get_settings
+    from oms.db import Database
+
     settings = settings or get_settings()
     _ensure_sqlite_folder(settings)
     database = Database(settings.database_url)
@@ -96,6 +100,9 @@ def serve(
     """Migrate, make the admin user and the demo data on first start, then serve the API."""
     import uvicorn
 
+    from oms.config import get_settings
+    from oms.kit.logs import configure_logging
+
     settings = get_settings()
     configure_logging(json=settings.log_format == "json", level=settings.log_level)
     database = _database(settings)
@@ -113,6 +120,10 @@ def serve(
 
 def prepare(database: Database, settings: Settings) -> None:
     """Everything `serve` does before it listens: migrate, admin user, demo data."""
+    from oms import demo, migrate
+    from oms.auth import repository as auth_repository
+    from oms.auth import service as auth
+
     migrate.upgrade(database.engine)
     with database.transaction() as session:
         first_start = auth_repository.count_users(session) == 0
@@ -131,7 +142,9 @@ def prepare(database: Database, settings: Settings) -> None:
 @app.command()
 def worker() -> None:
     """Run the outbox relay and scheduled jobs until stopped (Ctrl-C)."""
+    from oms.config import get_settings
     from oms.jobs.worker import run_forever
+    from oms.kit.logs import configure_logging
 
     settings = get_settings()
     configure_logging(json=settings.log_format == "json", level=settings.log_level)
@@ -158,6 +171,8 @@ def permissions(
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply migrations up to REVISION (the newest by default)."""
+    from oms import migrate
+
     database = _database()
     migrate.upgrade(database.engine, revision)
     console.print(f"database at {migrate.current_revision(database.engine)}")
@@ -166,6 +181,8 @@ def db_upgrade(revision: str = "head") -> None:
 @db_app.command("current")
 def db_current() -> None:
     """Print the database's revision and the newest one."""
+    from oms import migrate
+
     database = _database()
     current = migrate.current_revision(database.engine)
     head = migrate.head_revision()
@@ -183,6 +200,8 @@ def users_create(
     scope_warehouse: Annotated[list[str] | None, typer.Option("--scope-warehouse")] = None,
 ) -> None:
     """Add a user."""
+    from oms.auth import service as auth
+
     database = _database()
     try:
         with database.transaction() as session:
@@ -204,6 +223,8 @@ def users_create(
 @users_app.command("list")
 def users_list() -> None:
     """List users."""
+    from oms.auth import repository as auth_repository
+
     database = _database()
     table = Table("username", "roles", "channels", "warehouses", "active")
     with database.transaction() as session:
@@ -224,6 +245,8 @@ def users_set_roles(
     role: Annotated[list[str], typer.Option("--role", help="Repeat for several roles.")],
 ) -> None:
     """Replace a user's roles."""
+    from oms.auth import service as auth
+
     database = _database()
     try:
         with database.transaction() as session:
@@ -242,6 +265,8 @@ def apikeys_create(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON line for scripts.")] = False,
 ) -> None:
     """Issue an API key; its secret is shown once."""
+    from oms.auth import service as auth
+
     database = _database()
     try:
         with database.transaction() as session:
@@ -265,6 +290,8 @@ def apikeys_create(
 @keys_app.command("list")
 def apikeys_list() -> None:
     """List API keys (never their secrets)."""
+    from oms.auth import repository as auth_repository
+
     database = _database()
     table = Table("id", "prefix", "name", "roles", "channels", "warehouses", "revoked")
     with database.transaction() as session:
@@ -284,6 +311,8 @@ def apikeys_list() -> None:
 @keys_app.command("revoke")
 def apikeys_revoke(key_id: int) -> None:
     """Revoke an API key for good."""
+    from oms.auth import service as auth
+
     database = _database()
     try:
         with database.transaction() as session:
@@ -296,9 +325,9 @@ def apikeys_revoke(key_id: int) -> None:
 class _Bar:
     """Draws the progress of long work as a transient Rich bar on stderr."""
 
-    def __init__(self, bar: rich_progress.Progress) -> None:
+    def __init__(self, bar: Progress) -> None:
         self._bar = bar
-        self._task: rich_progress.TaskID | None = None
+        self._task: TaskID | None = None
 
     def begin(self, stage: str, total: int | None = None) -> None:
         if self._task is not None:
@@ -310,7 +339,9 @@ class _Bar:
             self._bar.advance(self._task, count)
 
 
-def _progress_bar() -> rich_progress.Progress:
+def _progress_bar() -> Progress:
+    from rich import progress as rich_progress
+
     return rich_progress.Progress(
         rich_progress.SpinnerColumn(),
         rich_progress.TextColumn("{task.description}"),
@@ -325,10 +356,10 @@ def _progress_bar() -> rich_progress.Progress:
 
 @app.command("import")
 def import_(
-    kind: Annotated[layouts.Kind, typer.Argument(help="What the file holds.")],
+    kind: Annotated[Kind, typer.Argument(help="What the file holds.")],
     file: Annotated[str, typer.Argument(help="A .csv or .jsonl file; `-` reads stdin.")],
     fmt: Annotated[
-        layouts.FileFormat | None,
+        FileFormat | None,
         typer.Option("--format", help="csv or jsonl; by default from the file's suffix."),
     ] = None,
     skip_invalid: Annotated[
@@ -337,9 +368,11 @@ def import_(
     dry_run: Annotated[bool, typer.Option(help="Validate only; write nothing.")] = False,
 ) -> None:
     """Create or update master records from a file, all of them or none (exit 2 when bad)."""
+    from oms.catalog import imports
+
     database = _database()
     try:
-        file_format = layouts.format_of(file, fmt)
+        file_format = format_of(file, fmt)
         with ExitStack() as stack:
             source = sys.stdin if file == "-" else stack.enter_context(_open_source(file))
             bar = stack.enter_context(_progress_bar())
@@ -380,7 +413,7 @@ def _open_source(file: str) -> TextIO:
     return path.open(encoding="utf-8-sig", newline="")
 
 
-def _print_problems(problems: list[imports.RowProblem]) -> None:
+def _print_problems(problems: list[RowProblem]) -> None:
     table = Table("line", "field", "reason", title=f"{len(problems)} problem(s)")
     for problem in problems:
         table.add_row(str(problem.line), problem.field or "(row)", problem.reason)
@@ -389,16 +422,18 @@ def _print_problems(problems: list[imports.RowProblem]) -> None:
 
 @app.command("export")
 def export(
-    kind: Annotated[layouts.Kind, typer.Argument(help="What to write.")],
+    kind: Annotated[Kind, typer.Argument(help="What to write.")],
     fmt: Annotated[
-        layouts.FileFormat | None,
+        FileFormat | None,
         typer.Option("--format", help="csv or jsonl; by default from --output's suffix, else csv."),
     ] = None,
     output: Annotated[str, typer.Option("--output", "-o", help="A file, or `-` for stdout.")] = "-",
 ) -> None:
     """Write every record of KIND in the layout `oms import` reads."""
+    from oms.catalog import exports
+
     if fmt is None:
-        fmt = layouts.SUFFIXES.get(Path(output).suffix.lower(), layouts.FileFormat.CSV)
+        fmt = SUFFIXES.get(Path(output).suffix.lower(), FileFormat.CSV)
     database = _database()
     try:
         with ExitStack() as stack:
@@ -419,6 +454,8 @@ def export(
 @demo_app.command("load")
 def demo_load() -> None:
     """Load the demo dataset; loading it again changes nothing."""
+    from oms import demo
+
     database = _database()
     try:
         with database.transaction() as session:
@@ -434,6 +471,8 @@ def demo_load() -> None:
 @inventory_app.command("verify")
 def inventory_verify() -> None:
     """Prove that every balance equals its ledger and its active reservations (exit 1 if not)."""
+    from oms.inventory import balances
+
     database = _database()
     with database.transaction() as session:
         result = balances.verify(session)
@@ -454,10 +493,10 @@ def inventory_verify() -> None:
     raise typer.Exit(code=1)
 
 
-def _mismatch_rows(
-    session: Session, result: balances.Verification
-) -> list[tuple[str, str, str, str, str]]:
+def _mismatch_rows(session: Session, result: Verification) -> list[tuple[str, str, str, str, str]]:
     """The mismatches with SKUs and warehouse codes; `expected` is what the ledger says."""
+    from oms.catalog import repository as catalog_repository
+
     found = [m[:2] for m in result.ledger_mismatches] + [
         m[:2] for m in result.reservation_mismatches
     ]
@@ -501,6 +540,9 @@ def inventory_import_snapshot(
 ) -> None:
     """Compare a WMS stock count with ours: book small differences, park large ones for
     approval, print every line; the file is stored before it is read (exit 2 when bad)."""
+    from oms.config import get_settings
+    from oms.inventory import snapshots
+
     problems = []
     fmt = SNAPSHOT_FORMATS.get(file.suffix.lower())
     if fmt is None:
@@ -607,11 +649,14 @@ def inventory_adjust(
     warehouse: Annotated[str, typer.Option(help="The warehouse's code.")],
     quantity: Annotated[int, typer.Option(help="Signed change of on hand (-3 takes three).")],
     reason: Annotated[
-        str, typer.Option(help=f"One of: {', '.join(r.value for r in ledger.AdjustmentReason)}.")
+        str,
+        typer.Option(help="A reason code, as cycle_count or damaged; a wrong one lists them all."),
     ],
     note: Annotated[str | None, typer.Option(help="Free text kept on the movement.")] = None,
 ) -> None:
     """Correct on hand by a signed quantity, with a reason code."""
+    from oms.inventory import balances, ledger
+
     database = _database()
     actor = _admin_actor()
     try:

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 
 from oms import __version__
 from oms.api import problems
+from oms.api.batching import ReservationBatcher
 from oms.api.metrics import Metrics
 from oms.api.middleware import Idempotency, RequestContext
 from oms.api.routers import ROUTERS
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         finally:
             if worker is not None:
                 worker.stop()
+            batcher.stop()
 
     app = FastAPI(
         title="Item OMS",
@@ -53,6 +55,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     app.state.settings = settings
     app.state.database = database
+    batcher = ReservationBatcher(database)
+    app.state.reservation_batcher = batcher
     metrics = Metrics(database)
     app.state.metrics = metrics
     problems.install(app)

@@ -47,6 +47,10 @@ class PermissionGuard:
         tx: SessionDep,
         authorization: Annotated[str | None, Header()] = None,
     ) -> Principal:
+        return self.check(request, tx, authorization)
+
+    def check(self, request: Request, tx: Session, authorization: str | None) -> Principal:
+        """Authenticate the bearer key and check the permission; the principal, or an error."""
         if self.permission == PUBLIC:
             raise RuntimeError("public routes use `public()`, not require()")
         if not authorization or not authorization.lower().startswith("bearer "):
@@ -66,6 +70,22 @@ class PermissionGuard:
 
 
 @dataclass(frozen=True)
+class StandaloneGuard(PermissionGuard):
+    """A permission guard that authenticates in a short transaction of its own, for
+    routes that must not hold the request's transaction open (they hand work to a
+    batcher that owns its own transactions)."""
+
+    def __call__(  # type: ignore[override]
+        self,
+        request: Request,
+        db: Annotated[Database, Depends(database)],
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> Principal:
+        with db.transaction() as tx:
+            return self.check(request, tx, authorization)
+
+
+@dataclass(frozen=True)
 class PublicRoute:
     """Marks a route as open to anyone (health, metrics); declared like a permission."""
 
@@ -73,6 +93,11 @@ class PublicRoute:
 
     def __call__(self) -> None:
         return None
+
+
+def require_standalone(permission: Permission) -> StandaloneGuard:
+    """Like `require`, without holding a transaction open for the rest of the request."""
+    return StandaloneGuard(permission)
 
 
 def require(permission: Permission) -> PermissionGuard:

@@ -135,7 +135,13 @@ class Idempotency:
         body = await request.body()
         scope_id = hashlib.sha256(headers.get("authorization", "").encode()).hexdigest()
         request_hash = hashlib.sha256(
-            scope["method"].encode() + b" " + scope["path"].encode() + b"\n" + body
+            scope["method"].encode()
+            + b" "
+            + scope["path"].encode()
+            + b"?"
+            + scope.get("query_string", b"")
+            + b"\n"
+            + body
         ).hexdigest()
 
         stored = await run_sync(self._claim_or_find, scope_id, key, request_hash)

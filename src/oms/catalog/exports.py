@@ -14,8 +14,9 @@ from typing import Any, TextIO
 from pydantic_core import to_jsonable_python
 from sqlalchemy.orm import Session
 
+from oms.catalog.formats import FileFormat, Kind
 from oms.catalog.imports import CHUNK, SILENT, Progress
-from oms.catalog.layouts import FileFormat, Kind, Layout, spec_for
+from oms.catalog.layouts import Layout, spec_for
 
 
 def export_records(

@@ -32,7 +32,8 @@ from sqlalchemy.orm import Session
 
 from oms import audit, outbox
 from oms.auth.principal import Principal
-from oms.catalog.layouts import Change, FileFormat, Kind, KindSpec, Layout, Stored, spec_for
+from oms.catalog.formats import FileFormat, Kind
+from oms.catalog.layouts import Change, KindSpec, Layout, Stored, spec_for
 from oms.errors import OmsError, Problem, ValidationFailed
 from oms.kit.validation import problems_from
 

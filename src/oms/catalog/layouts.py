@@ -13,8 +13,6 @@ from __future__ import annotations
 import types
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
-from pathlib import PurePath
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import BaseModel, ValidationError
@@ -22,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from oms.auth.principal import Principal
 from oms.catalog import channels, customers, repository, suppliers, warehouses
+from oms.catalog.formats import Kind
 from oms.catalog.schemas import (
     ChannelCreate,
     ChannelUpdate,
@@ -33,39 +32,7 @@ from oms.catalog.schemas import (
     WarehouseCreate,
     WarehouseUpdate,
 )
-from oms.errors import OmsError
 from oms.kit import clock, standards
-
-
-class Kind(StrEnum):
-    ITEMS = "items"
-    WAREHOUSES = "warehouses"
-    SUPPLIERS = "suppliers"
-    CUSTOMERS = "customers"
-    CHANNELS = "channels"
-
-
-class FileFormat(StrEnum):
-    CSV = "csv"
-    JSONL = "jsonl"
-
-
-SUFFIXES = {".csv": FileFormat.CSV, ".jsonl": FileFormat.JSONL, ".ndjson": FileFormat.JSONL}
-
-
-def format_of(path: str, given: FileFormat | None = None) -> FileFormat:
-    """The format named by `given`, else guessed from the file name's suffix."""
-    if given is not None:
-        return given
-    found = SUFFIXES.get(PurePath(path).suffix.lower())
-    if found is None:
-        raise OmsError(
-            f"cannot tell the format of {path!r} from its name: use .csv or .jsonl, "
-            "or say --format csv|jsonl",
-            code="catalog.import_format_unknown",
-        )
-    return found
-
 
 # -- the layout of a kind in a file ------------------------------------------------------
 

@@ -16,6 +16,7 @@ from oms.catalog.models import Item, Warehouse
 from oms.errors import Problem, ValidationFailed
 from oms.inventory import availability
 from oms.inventory import repository as stock
+from oms.inventory.batch import ReservationRequest
 from oms.inventory.errors import InsufficientStock, ReservationNotActive, ReservationNotFound
 from oms.inventory.ledger import Reference, resolve
 from oms.inventory.models import MovementKind, Reservation, ReservationKind, ReservationStatus
@@ -35,15 +36,7 @@ def reserve(
     actor: Principal,
 ) -> Reservation:
     """Set stock aside for `reference`, or raise InsufficientStock with the figures."""
-    problems = []
-    if quantity <= 0:
-        problems.append(Problem("quantity", "must be greater than zero"))
-    if not reference.strip():
-        problems.append(Problem("reference", "is required"))
-    if expires_in_seconds is not None and not 0 < expires_in_seconds <= MAX_SOFT_SECONDS:
-        problems.append(Problem("expires_in_seconds", f"must be between 1 and {MAX_SOFT_SECONDS}"))
-    if problems:
-        raise ValidationFailed(problems)
+    _check(quantity=quantity, reference=reference, expires_in_seconds=expires_in_seconds)
     item, found = resolve(session, sku=sku, warehouse=warehouse, actor=actor)
     return reserve_resolved(
         session,
@@ -54,6 +47,43 @@ def reserve(
         expires_in_seconds=expires_in_seconds,
         actor=actor,
     )
+
+
+def request_for(
+    session: Session,
+    *,
+    sku: str,
+    warehouse: str,
+    quantity: int,
+    reference: str,
+    expires_in_seconds: int | None = None,
+    actor: Principal,
+) -> ReservationRequest:
+    """A checked request for `batch.reserve_many` (or the batcher), nothing reserved yet."""
+    _check(quantity=quantity, reference=reference, expires_in_seconds=expires_in_seconds)
+    item, found = resolve(session, sku=sku, warehouse=warehouse, actor=actor)
+    return ReservationRequest(
+        item_id=item.id,
+        sku=item.sku,
+        warehouse_id=found.id,
+        warehouse=found.code,
+        quantity=quantity,
+        reference=reference.strip(),
+        expires_in_seconds=expires_in_seconds,
+        actor=actor,
+    )
+
+
+def _check(*, quantity: int, reference: str, expires_in_seconds: int | None) -> None:
+    problems = []
+    if quantity <= 0:
+        problems.append(Problem("quantity", "must be greater than zero"))
+    if not reference.strip():
+        problems.append(Problem("reference", "is required"))
+    if expires_in_seconds is not None and not 0 < expires_in_seconds <= MAX_SOFT_SECONDS:
+        problems.append(Problem("expires_in_seconds", f"must be between 1 and {MAX_SOFT_SECONDS}"))
+    if problems:
+        raise ValidationFailed(problems)
 
 
 def reserve_resolved(

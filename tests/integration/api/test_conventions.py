@@ -181,3 +181,14 @@ def test_a_refused_request_is_replayed_as_refused(
 
     assert first.status_code == second.status_code == 422
     assert second.headers["Idempotent-Replayed"] == "true"
+
+
+def test_an_idempotency_key_reused_with_another_query_is_a_409(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    headers = {**admin, "Idempotency-Key": "q-1"}
+    client.post("/api/v1/items", params={"x": "1"}, json=WIDGET, headers=headers)
+
+    response = client.post("/api/v1/items", params={"x": "2"}, json=WIDGET, headers=headers)
+
+    assert_problem(response, 409, "idempotency.key_reused")

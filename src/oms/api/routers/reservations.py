@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response, status
+from anyio.to_thread import run_sync
+from fastapi import APIRouter, Depends, Request, Response, status
 
-from oms.api.deps import SessionDep, require
+from oms.api.batching import ReservationBatcher
+from oms.api.deps import SessionDep, require, require_standalone
 from oms.auth.permissions import Permission
 from oms.auth.principal import Principal
+from oms.db import Database
 from oms.inventory import reservations, views
+from oms.inventory.batch import ReservationRequest
+from oms.inventory.errors import InsufficientStock
 from oms.inventory.ledger import Reference
 from oms.inventory.schemas import (
     ReservationConsumeIn,
@@ -27,22 +33,44 @@ Shipper = Annotated[Principal, Depends(require(Permission.INVENTORY_ADJUST))]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_reservation(
-    body: ReservationIn, tx: SessionDep, actor: Reserver, response: Response
+async def create_reservation(
+    body: ReservationIn,
+    request: Request,
+    actor: Annotated[Principal, Depends(require_standalone(Permission.INVENTORY_RESERVE))],
+    response: Response,
 ) -> ReservationOut:
     """Set stock aside for a reference. 409 `inventory.insufficient_stock` when available
-    stock does not cover it; its `details` carry `requested` and `available`."""
-    reservation = reservations.reserve(
-        tx,
-        sku=body.sku,
-        warehouse=body.warehouse,
-        quantity=body.quantity,
-        reference=body.reference,
-        expires_in_seconds=body.expires_in_seconds,
-        actor=actor,
-    )
-    response.headers["Location"] = f"/api/v1/reservations/{reservation.id}"
-    return views.reservation_out(tx, reservation)
+    stock does not cover it; its `details` carry `requested` and `available`.
+
+    Concurrent requests are granted together by the reservation batcher, one
+    transaction per batch, so a hot SKU is not limited to one commit per unit.
+    """
+    db: Database = request.app.state.database
+    batcher: ReservationBatcher = request.app.state.reservation_batcher
+
+    def resolve() -> ReservationRequest:
+        with db.transaction() as tx:
+            return reservations.request_for(
+                tx,
+                sku=body.sku,
+                warehouse=body.warehouse,
+                quantity=body.quantity,
+                reference=body.reference,
+                expires_in_seconds=body.expires_in_seconds,
+                actor=actor,
+            )
+
+    wanted = await run_sync(resolve)
+    outcome = await asyncio.wrap_future(batcher.submit(wanted, actor=actor))
+    if isinstance(outcome, InsufficientStock):
+        raise outcome
+    response.headers["Location"] = f"/api/v1/reservations/{outcome.id}"
+
+    def shown() -> ReservationOut:
+        with db.transaction() as tx:
+            return views.reservation_out(tx, reservations.get(tx, outcome.id, actor=actor))
+
+    return await run_sync(shown)
 
 
 @router.get("/{reservation_id}")
