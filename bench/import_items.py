@@ -21,7 +21,7 @@ from item_data import write_items_csv
 from oms import migrate
 from oms.auth.principal import SYSTEM
 from oms.catalog import exports, imports
-from oms.catalog.layouts import FileFormat, Kind
+from oms.catalog.formats import FileFormat, Kind
 from oms.db import Database
 
 TARGET_SECONDS = 30.0

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,6 +12,8 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from oms.auth import repository as auth_repository
+from oms.auth import service as auth
 from oms.catalog import repository
 from oms.catalog.models import Item, Warehouse
 from oms.cli import app, prepare
@@ -158,3 +162,104 @@ def test_the_first_start_loads_the_demo_when_asked(db: Database, settings: Setti
     prepare(db, first_start)
 
     assert items_in(db) == 20
+
+
+def test_importing_the_command_line_loads_no_database_or_validation_library() -> None:
+    probe = (
+        "import sys, oms.cli; "
+        "print(sorted(m for m in ('sqlalchemy', 'pydantic', 'alembic') if m in sys.modules))"
+    )
+
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+
+    assert loaded.stdout.strip() == "[]"
+
+
+def test_users_create_makes_a_user_whose_password_verifies(cli: CliRunner, db: Database) -> None:
+    result = cli.invoke(
+        app,
+        ["users", "create", "ana", "--role", "sales_ops", "--scope-channel", "web"],
+        input="a long password\na long password\n",
+    )
+
+    assert result.exit_code == 0, result.output
+    assert "user ana created with roles sales_ops" in result.stdout
+    with db.transaction() as session:
+        principal = auth.verify_password(session, username="ana", password="a long password")
+    assert principal.channels == frozenset({"web"})
+
+
+def test_users_create_with_an_unknown_role_exits_2_with_the_code(cli: CliRunner) -> None:
+    result = cli.invoke(
+        app,
+        ["users", "create", "ana", "--role", "boss"],
+        input="a long password\na long password\n",
+    )
+
+    assert result.exit_code == 2
+    assert "validation.failed" in result.output
+
+
+def test_users_list_and_set_roles(cli: CliRunner) -> None:
+    cli.invoke(
+        app,
+        ["users", "create", "ana", "--role", "viewer"],
+        input="a long password\na long password\n",
+    )
+
+    changed = cli.invoke(app, ["users", "set-roles", "ana", "--role", "purchasing"])
+    listed = cli.invoke(app, ["users", "list"])
+
+    assert changed.exit_code == 0, changed.output
+    assert "ana" in listed.stdout
+    assert "purchasing" in listed.stdout
+    assert "viewer" not in listed.stdout
+
+
+def test_apikeys_create_json_prints_one_line_whose_secret_authenticates(
+    cli: CliRunner, db: Database
+) -> None:
+    result = cli.invoke(
+        app, ["apikeys", "create", "--name", "shop", "--role", "integration", "--json"]
+    )
+
+    [line] = result.stdout.splitlines()
+    issued = json.loads(line)
+    assert issued.keys() == {"id", "secret"}
+    with db.transaction() as session:
+        principal = auth.authenticate_api_key(session, issued["secret"])
+    assert principal.id == issued["id"]
+
+
+def test_apikeys_list_never_shows_a_secret(cli: CliRunner) -> None:
+    created = cli.invoke(app, ["apikeys", "create", "--name", "shop", "--role", "viewer", "--json"])
+    secret = json.loads(created.stdout)["secret"]
+
+    listed = cli.invoke(app, ["apikeys", "list"])
+
+    assert "shop" in listed.stdout
+    assert secret not in listed.stdout
+    assert secret.split("_", 2)[2] not in listed.stdout
+
+
+def test_apikeys_revoke_revokes_the_key(cli: CliRunner, db: Database) -> None:
+    created = cli.invoke(app, ["apikeys", "create", "--name", "shop", "--role", "viewer", "--json"])
+    key_id = json.loads(created.stdout)["id"]
+
+    result = cli.invoke(app, ["apikeys", "revoke", str(key_id)])
+
+    assert result.exit_code == 0, result.output
+    with db.transaction() as session:
+        key = auth_repository.api_key_by_id(session, key_id)
+        assert key is not None
+        assert key.revoked_at is not None
+
+
+def test_db_upgrade_leaves_the_database_at_the_newest_revision(cli: CliRunner) -> None:
+    result = cli.invoke(app, ["db", "upgrade"])
+    current = cli.invoke(app, ["db", "current"])
+
+    assert result.exit_code == 0, result.output
+    assert "up to date" in current.stdout

@@ -13,7 +13,7 @@ from oms import demo
 from oms.audit import AuditEntry
 from oms.auth.principal import SYSTEM
 from oms.catalog import exports, imports
-from oms.catalog.layouts import FileFormat, Kind
+from oms.catalog.formats import FileFormat, Kind
 from oms.db import Database
 from oms.outbox.models import OutboxEvent
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from oms.audit import AuditEntry
 from oms.auth.principal import SYSTEM
 from oms.catalog import imports, repository
-from oms.catalog.layouts import FileFormat, Kind
+from oms.catalog.formats import FileFormat, Kind
 from oms.catalog.models import Channel, Customer, Item, Warehouse
 from oms.db import Database
 from oms.outbox.models import OutboxEvent
