@@ -13,13 +13,12 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
-    ValidationError,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from oms.catalog.models import ChannelType, CustomerType, WarehouseType
 from oms.kit import standards
+from oms.kit.validation import refuse, refuse_nulls
 
 CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 SKU_PATTERN = r"^[^\s]+$"
@@ -48,32 +47,6 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
-def _refuse(model: str, problems: list[tuple[str, str]]) -> None:
-    """Raise cross-field problems at their own field's path (`account_number`), not the body's."""
-    if problems:
-        raise ValidationError.from_exception_data(
-            model,
-            [
-                InitErrorDetails(
-                    type=PydanticCustomError("value_error", message), loc=(field,), input=None
-                )
-                for field, message in problems
-            ],
-        )
-
-
-def _keep_required(update: BaseModel, names: tuple[str, ...]) -> None:
-    """Refuse `null` for a field that must have a value: null clears optional fields only."""
-    _refuse(
-        type(update).__name__,
-        [
-            (name, "may not be null; leave it out to keep its value")
-            for name in names
-            if name in update.model_fields_set and getattr(update, name) is None
-        ],
-    )
-
-
 class Address(Strict):
     name: Annotated[str, Field(max_length=200)] | None = None
     company: Annotated[str, Field(max_length=200)] | None = None
@@ -90,7 +63,7 @@ class Address(Strict):
             try:
                 self.postal_code = standards.postal_code(self.postal_code, self.country)
             except ValueError as exc:
-                _refuse("Address", [("postal_code", str(exc))])
+                refuse("Address", [("postal_code", str(exc))])
         return self
 
 
@@ -135,7 +108,7 @@ class ItemUpdate(ItemFields):
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> Self:
-        _keep_required(self, ("name", "uom", "hazmat", "active", "attributes"))
+        refuse_nulls(self, ("name", "uom", "hazmat", "active", "attributes"))
         return self
 
 
@@ -249,7 +222,7 @@ class WarehouseCreate(WarehouseFields):
     def _coordinates_come_in_pairs(self) -> Self:
         if (self.latitude is None) != (self.longitude is None):
             missing = "longitude" if self.longitude is None else "latitude"
-            _refuse("WarehouseCreate", [(missing, "latitude and longitude go together")])
+            refuse("WarehouseCreate", [(missing, "latitude and longitude go together")])
         return self
 
 
@@ -258,7 +231,7 @@ class WarehouseUpdate(WarehouseFields):
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> Self:
-        _keep_required(
+        refuse_nulls(
             self, ("name", "type", "address", "timezone", "active", "attributes", "channels")
         )
         return self
@@ -311,7 +284,7 @@ class ChannelUpdate(ChannelFields):
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> Self:
-        _keep_required(self, ("name", "type", "currency", "settings", "active", "warehouses"))
+        refuse_nulls(self, ("name", "type", "currency", "settings", "active", "warehouses"))
         return self
 
 
@@ -340,7 +313,7 @@ class Contact(Strict):
     @model_validator(mode="after")
     def _reachable(self) -> Self:
         if self.email is None and self.phone is None:
-            _refuse("Contact", [("email", "a contact needs an email or a phone")])
+            refuse("Contact", [("email", "a contact needs an email or a phone")])
         return self
 
 
@@ -375,7 +348,7 @@ class SupplierUpdate(SupplierFields):
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> Self:
-        _keep_required(self, ("name", "currency", "contacts", "active", "attributes"))
+        refuse_nulls(self, ("name", "currency", "contacts", "active", "attributes"))
         return self
 
 
@@ -426,7 +399,7 @@ class CustomerCreate(CustomerFields):
             problems.append(("credit_limit", "a b2c customer has no credit limit"))
         if self.credit_limit is not None and self.credit_currency is None:
             problems.append(("credit_currency", "a credit limit needs its currency"))
-        _refuse("CustomerCreate", problems)
+        refuse("CustomerCreate", problems)
         return self
 
     @property
@@ -440,7 +413,7 @@ class CustomerUpdate(CustomerFields):
 
     @model_validator(mode="after")
     def _required_stay_set(self) -> Self:
-        _keep_required(
+        refuse_nulls(
             self, ("type", "name", "emails", "phones", "addresses", "active", "attributes")
         )
         return self

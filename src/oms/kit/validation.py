@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from pydantic import ValidationError as PydanticValidationError
-from pydantic_core import ErrorDetails
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from oms.errors import Problem, ValidationFailed
 
@@ -42,6 +42,32 @@ def problems_from(
 def _is_union_tag(part: int | str) -> bool:
     # pydantic names union members and function validators in the location; people don't.
     return isinstance(part, str) and ("[" in part or part.startswith("function-"))
+
+
+def refuse(model: str, problems: list[tuple[str, str]]) -> None:
+    """Inside a model validator: raise each problem at its own field's path, not the body's."""
+    if problems:
+        raise PydanticValidationError.from_exception_data(
+            model,
+            [
+                InitErrorDetails(
+                    type=PydanticCustomError("value_error", message), loc=(field,), input=None
+                )
+                for field, message in problems
+            ],
+        )
+
+
+def refuse_nulls(update: BaseModel, names: tuple[str, ...]) -> None:
+    """Inside an update's validator: `null` clears an optional field, never one of `names`."""
+    refuse(
+        type(update).__name__,
+        [
+            (name, "may not be null; leave it out to keep its value")
+            for name in names
+            if name in update.model_fields_set and getattr(update, name) is None
+        ],
+    )
 
 
 def parse(model: type[M], data: Any, *, prefix: Sequence[int | str] = ()) -> M:

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
+from oms.kit.validation import refuse_nulls
 from oms.outbox.models import DeliveryStatus
 
 TOPIC_PATTERN = re.compile(r"^(\*|[a-z0-9_-]+(\.[a-z0-9_-]+)*(\.\*)?)$")
@@ -70,6 +78,11 @@ class SubscriptionUpdate(Strict):
     name: SubscriptionName | None = None
     active: bool | None = None
     rotate_secret: bool = False
+
+    @model_validator(mode="after")
+    def _required_stay_set(self) -> Self:
+        refuse_nulls(self, ("url", "topics", "name", "active"))
+        return self
 
 
 class SubscriptionOut(BaseModel):

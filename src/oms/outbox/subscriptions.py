@@ -95,8 +95,7 @@ def update_subscription(
     before = view(subscription)
     changes = data.model_dump(exclude_unset=True, exclude={"rotate_secret"})
     for name, value in changes.items():
-        if value is not None:
-            setattr(subscription, name, value)
+        setattr(subscription, name, value)
     new_secret = signing.new_secret() if data.rotate_secret else None
     if new_secret is not None:
         subscription.secret = new_secret

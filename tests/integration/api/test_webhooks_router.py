@@ -95,6 +95,19 @@ def test_pausing_a_subscription_answers_it_without_a_secret(
     assert "secret" not in response.json()
 
 
+def test_a_patch_setting_a_subscription_field_to_null_is_refused_at_its_path(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    created = subscribe(client, admin, name="ERP")
+
+    response = client.patch(
+        f"{SUBSCRIPTIONS}/{created['id']}", json={"url": None, "active": None}, headers=admin
+    )
+
+    assert response.status_code == 422
+    assert sorted(e["path"] for e in response.json()["errors"]) == ["active", "url"]
+
+
 def test_a_stale_if_match_on_a_subscription_is_refused(
     client: TestClient, admin: dict[str, str]
 ) -> None:
