@@ -62,10 +62,11 @@ def create_channel(session: Session, data: ChannelCreate, *, actor: Principal) -
     return channel
 
 
-def get_channel(session: Session, code: str, *, actor: Principal) -> Channel:
-    """The channel with this code, active or not, if `actor` may see it."""
+def get_channel(session: Session, code: str, *, actor: Principal, lock: bool = False) -> Channel:
+    """The channel with this code, active or not, if `actor` may see it; `lock` holds it."""
     code = code.strip()
-    channel = repository.channel_by_code(session, code) if actor.sees_channel(code) else None
+    visible = actor.sees_channel(code)
+    channel = repository.channel_by_code(session, code, lock=lock) if visible else None
     if channel is None:
         raise ChannelNotFound(code)
     return channel
@@ -80,7 +81,7 @@ def update_channel(
     expected_version: int | None = None,
 ) -> Channel:
     """Change the fields sent; `warehouses` replaces the serving warehouses and their order."""
-    channel = get_channel(session, code, actor=actor)
+    channel = get_channel(session, code, actor=actor, lock=True)
     changes = data.model_dump(exclude_unset=True)
     warehouses = changes.pop("warehouses", None)
     _, updates = records.merge(channel, changes, schema=ChannelCreate, exclude={"warehouses"})

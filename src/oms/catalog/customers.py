@@ -55,9 +55,9 @@ def create_customer(session: Session, data: CustomerCreate, *, actor: Principal)
     return customer
 
 
-def get_customer(session: Session, customer_id: int) -> Customer:
-    """The customer with this id, active or not."""
-    customer = repository.customer_by_id(session, customer_id)
+def get_customer(session: Session, customer_id: int, *, lock: bool = False) -> Customer:
+    """The customer with this id, active or not; `lock` holds it until the transaction ends."""
+    customer = repository.customer_by_id(session, customer_id, lock=lock)
     if customer is None:
         raise CustomerNotFound(customer_id)
     return customer
@@ -72,7 +72,7 @@ def update_customer(
     expected_version: int | None = None,
 ) -> Customer:
     """Change the fields sent; with `expected_version`, only if nobody changed it meanwhile."""
-    customer = get_customer(session, customer_id)
+    customer = get_customer(session, customer_id, lock=True)
     changes = data.model_dump(exclude_unset=True)
     merged, updates = records.merge(customer, changes, schema=CustomerCreate)
     if "emails" in changes:

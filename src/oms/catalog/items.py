@@ -37,9 +37,9 @@ def create_item(session: Session, data: ItemCreate, *, actor: Principal) -> Item
     return item
 
 
-def get_item(session: Session, sku: str) -> Item:
-    """The item with this SKU, active or not."""
-    item = repository.item_by_sku(session, sku.strip())
+def get_item(session: Session, sku: str, *, lock: bool = False) -> Item:
+    """The item with this SKU, active or not; `lock` holds it until the transaction ends."""
+    item = repository.item_by_sku(session, sku.strip(), lock=lock)
     if item is None:
         raise ItemNotFound(sku)
     return item
@@ -54,7 +54,7 @@ def update_item(
     expected_version: int | None = None,
 ) -> Item:
     """Change the fields sent; with `expected_version`, only if nobody changed it meanwhile."""
-    item = get_item(session, sku)
+    item = get_item(session, sku, lock=True)
     _, updates = records.merge(item, data.model_dump(exclude_unset=True), schema=ItemCreate)
     records.apply_update(
         session,

@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import RowMapping, delete, func, insert, or_, select, update
+from sqlalchemy import RowMapping, Select, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from oms.catalog.models import Channel, ChannelWarehouse, Customer, Item, Supplier, Warehouse
 from oms.kit.paging import Page, PageRequest, paginate
+
+R = TypeVar("R")
+
+
+def _locked(stmt: Select[R], lock: bool) -> Select[R]:
+    """With `lock`, read the row afresh and keep it locked until the transaction ends.
+
+    That is PostgreSQL's row lock; SQLite has no row locks and needs none, since its
+    writers take the database's write lock when they begin (`BEGIN IMMEDIATE`).
+    """
+    if not lock:
+        return stmt
+    return stmt.with_for_update().execution_options(populate_existing=True)
 
 
 def add(session: Session, record: Any) -> None:
@@ -22,8 +35,8 @@ def add(session: Session, record: Any) -> None:
 # -- items ---------------------------------------------------------------------------
 
 
-def item_by_sku(session: Session, sku: str) -> Item | None:
-    return session.scalar(select(Item).where(Item.sku == sku))
+def item_by_sku(session: Session, sku: str, *, lock: bool = False) -> Item | None:
+    return session.scalar(_locked(select(Item).where(Item.sku == sku), lock))
 
 
 def items_by_skus(session: Session, skus: Iterable[str]) -> dict[str, Item]:
@@ -115,8 +128,8 @@ def all_customers(session: Session) -> list[Customer]:
 # -- warehouses ------------------------------------------------------------------------
 
 
-def warehouse_by_code(session: Session, code: str) -> Warehouse | None:
-    return session.scalar(select(Warehouse).where(Warehouse.code == code))
+def warehouse_by_code(session: Session, code: str, *, lock: bool = False) -> Warehouse | None:
+    return session.scalar(_locked(select(Warehouse).where(Warehouse.code == code), lock))
 
 
 def warehouses_by_codes(session: Session, codes: Iterable[str]) -> dict[str, Warehouse]:
@@ -186,8 +199,8 @@ def search_warehouses(
 # -- channels and the warehouses that serve them ---------------------------------------
 
 
-def channel_by_code(session: Session, code: str) -> Channel | None:
-    return session.scalar(select(Channel).where(Channel.code == code))
+def channel_by_code(session: Session, code: str, *, lock: bool = False) -> Channel | None:
+    return session.scalar(_locked(select(Channel).where(Channel.code == code), lock))
 
 
 def channels_by_codes(session: Session, codes: Iterable[str]) -> dict[str, Channel]:
@@ -331,8 +344,8 @@ def replace_links_of_channel(session: Session, channel_id: int, warehouse_ids: l
 # -- suppliers -------------------------------------------------------------------------
 
 
-def supplier_by_code(session: Session, code: str) -> Supplier | None:
-    return session.scalar(select(Supplier).where(Supplier.code == code))
+def supplier_by_code(session: Session, code: str, *, lock: bool = False) -> Supplier | None:
+    return session.scalar(_locked(select(Supplier).where(Supplier.code == code), lock))
 
 
 @dataclass(frozen=True)
@@ -369,8 +382,8 @@ def search_suppliers(
 # -- customers -------------------------------------------------------------------------
 
 
-def customer_by_id(session: Session, customer_id: int) -> Customer | None:
-    return session.get(Customer, customer_id)
+def customer_by_id(session: Session, customer_id: int, *, lock: bool = False) -> Customer | None:
+    return session.scalar(_locked(select(Customer).where(Customer.id == customer_id), lock))
 
 
 def customer_by_account_number(session: Session, account_number: str) -> Customer | None:

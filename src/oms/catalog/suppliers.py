@@ -47,9 +47,9 @@ def create_supplier(session: Session, data: SupplierCreate, *, actor: Principal)
     return supplier
 
 
-def get_supplier(session: Session, code: str) -> Supplier:
-    """The supplier with this code, active or not."""
-    supplier = repository.supplier_by_code(session, code.strip())
+def get_supplier(session: Session, code: str, *, lock: bool = False) -> Supplier:
+    """The supplier with this code, active or not; `lock` holds it until the transaction ends."""
+    supplier = repository.supplier_by_code(session, code.strip(), lock=lock)
     if supplier is None:
         raise SupplierNotFound(code)
     return supplier
@@ -64,7 +64,7 @@ def update_supplier(
     expected_version: int | None = None,
 ) -> Supplier:
     """Change the fields sent; with `expected_version`, only if nobody changed it meanwhile."""
-    supplier = get_supplier(session, code)
+    supplier = get_supplier(session, code, lock=True)
     changes = data.model_dump(exclude_unset=True)
     merged, updates = records.merge(supplier, changes, schema=SupplierCreate)
     if "address" in changes:

@@ -68,10 +68,13 @@ def create_warehouse(session: Session, data: WarehouseCreate, *, actor: Principa
     return warehouse
 
 
-def get_warehouse(session: Session, code: str, *, actor: Principal) -> Warehouse:
-    """The warehouse with this code, active or not, if `actor` may see it."""
+def get_warehouse(
+    session: Session, code: str, *, actor: Principal, lock: bool = False
+) -> Warehouse:
+    """The warehouse with this code, active or not, if `actor` may see it; `lock` holds it."""
     code = code.strip()
-    warehouse = repository.warehouse_by_code(session, code) if actor.sees_warehouse(code) else None
+    visible = actor.sees_warehouse(code)
+    warehouse = repository.warehouse_by_code(session, code, lock=lock) if visible else None
     if warehouse is None:
         raise WarehouseNotFound(code)
     return warehouse
@@ -86,7 +89,7 @@ def update_warehouse(
     expected_version: int | None = None,
 ) -> Warehouse:
     """Change the fields sent; `channels` replaces the channels it serves (within scope)."""
-    warehouse = get_warehouse(session, code, actor=actor)
+    warehouse = get_warehouse(session, code, actor=actor, lock=True)
     changes = data.model_dump(exclude_unset=True)
     channels = changes.pop("channels", None)
     merged, updates = records.merge(
