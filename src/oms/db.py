@@ -27,6 +27,7 @@ NAMING_CONVENTION = {
 }
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+POSTGRES_POOL_SIZE = 40
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):
@@ -91,7 +92,12 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # A pool as large as the threads that may hold a connection at once (the API's
+    # thread pool is 40): an overflow connection is opened and closed per checkout,
+    # which costs PostgreSQL a backend start each time.
+    return create_engine(
+        url, echo=echo, pool_pre_ping=True, pool_size=POSTGRES_POOL_SIZE, max_overflow=10
+    )
 
 
 class Database:

@@ -15,6 +15,7 @@ from oms.catalog import repository as catalog
 from oms.errors import NotFound
 from oms.inventory import balances, snapshots
 from oms.inventory import repository as stock
+from oms.inventory.batch import Granted
 from oms.inventory.errors import TransferNotFound
 from oms.inventory.models import MovementKind, Reservation, Transfer
 from oms.inventory.schemas import (
@@ -128,6 +129,26 @@ def transfer_out(session: Session, transfer: Transfer) -> TransferOut:
         created_at=transfer.created_at,
         received_at=transfer.received_at,
         actor=transfer.actor,
+    )
+
+
+def granted_out(granted: Granted) -> ReservationOut:
+    """A reservation just made by `batch.reserve_many`, shown without reading it back."""
+    request = granted.request
+    return ReservationOut(
+        id=granted.id,
+        sku=request.sku,
+        warehouse=request.warehouse,
+        quantity=request.quantity,
+        consumed=0,
+        open_quantity=request.quantity,
+        reference=request.reference,
+        kind=granted.kind,
+        status=granted.status,
+        expires_at=granted.expires_at,
+        created_at=granted.created_at,
+        closed_at=None,
+        actor=request.actor.label if request.actor else "",
     )
 
 

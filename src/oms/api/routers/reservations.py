@@ -65,12 +65,7 @@ async def create_reservation(
     if isinstance(outcome, InsufficientStock):
         raise outcome
     response.headers["Location"] = f"/api/v1/reservations/{outcome.id}"
-
-    def shown() -> ReservationOut:
-        with db.transaction() as tx:
-            return views.reservation_out(tx, reservations.get(tx, outcome.id, actor=actor))
-
-    return await run_sync(shown)
+    return views.granted_out(outcome)
 
 
 @router.get("/{reservation_id}")
