@@ -13,13 +13,11 @@ from anyio.to_thread import run_sync
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oms import idempotency
 from oms.api.metrics import Metrics
 from oms.api.problems import problem_response, server_error
-from oms.api.routers import ROUTERS
 from oms.db import Database
 
 log = structlog.get_logger("oms.api")
@@ -27,13 +25,10 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 
 
 def route_template(scope: Scope) -> str:
-    """The route's path template (`/api/v1/items/{sku}`), so metrics stay low-cardinality."""
-    for router in ROUTERS:
-        for route in router.routes:
-            match, _ = route.matches(scope)
-            if match == Match.FULL:
-                return str(getattr(route, "path", "unmatched"))
-    return "unmatched"
+    """The matched route's path template (`/api/v1/items/{sku}`), so metrics stay
+    low-cardinality; the router leaves the route in the scope once it has matched."""
+    route = scope.get("route")
+    return str(getattr(route, "path", "unmatched"))
 
 
 class RequestContext:
