@@ -152,24 +152,23 @@ def verify_password(session: Session, *, username: str, password: str) -> Princi
 
 
 def user_principal(user: User) -> Principal:
-    return Principal(
-        kind="user",
-        id=user.id,
-        name=user.username,
-        roles=frozenset(Role(r) for r in user.roles),
-        channels=frozenset(user.channels) if user.channels is not None else None,
-        warehouses=frozenset(user.warehouses) if user.warehouses is not None else None,
-    )
+    """The principal a user acts as: its roles and scope."""
+    return _principal(user, kind="user", name=user.username)
 
 
 def key_principal(key: ApiKey) -> Principal:
+    """The principal an API key acts as, named by its prefix and name."""
+    return _principal(key, kind="api_key", name=f"{key.prefix}:{key.name}")
+
+
+def _principal(holder: User | ApiKey, *, kind: str, name: str) -> Principal:
     return Principal(
-        kind="api_key",
-        id=key.id,
-        name=f"{key.prefix}:{key.name}",
-        roles=frozenset(Role(r) for r in key.roles),
-        channels=frozenset(key.channels) if key.channels is not None else None,
-        warehouses=frozenset(key.warehouses) if key.warehouses is not None else None,
+        kind=kind,
+        id=holder.id,
+        name=name,
+        roles=frozenset(Role(r) for r in holder.roles),
+        channels=frozenset(holder.channels) if holder.channels is not None else None,
+        warehouses=frozenset(holder.warehouses) if holder.warehouses is not None else None,
     )
 
 
