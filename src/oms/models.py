@@ -7,14 +7,26 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-from oms import audit, idempotency
+from oms import audit, idempotency, sequences
 from oms.auth import models as auth_models
 from oms.catalog import models as catalog_models
 from oms.db import Base
+from oms.inbox import models as inbox_models
 from oms.inventory import models as inventory_models
+from oms.orders import models as order_models
 from oms.outbox import models as outbox_models
 
-_LOADED = (audit, idempotency, auth_models, catalog_models, inventory_models, outbox_models)
+_LOADED = (
+    audit,
+    idempotency,
+    sequences,
+    inbox_models,
+    auth_models,
+    catalog_models,
+    inventory_models,
+    order_models,
+    outbox_models,
+)
 
 
 def metadata() -> MetaData:

@@ -216,15 +216,6 @@ class ChannelAvailability(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
 
-class Counter(Base):
-    """A named number that only grows (the availability sequence)."""
-
-    __tablename__ = "counters"
-
-    name: Mapped[str] = mapped_column(String(50), primary_key=True)
-    value: Mapped[int] = mapped_column(default=0)
-
-
 class SnapshotStatus(StrEnum):
     RECEIVED = "received"
     FAILED = "failed"

@@ -16,13 +16,13 @@ from sqlalchemy import and_, delete, func, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from oms import sequences
 from oms.catalog.models import Channel, ChannelWarehouse, Item, Warehouse
 from oms.inventory.models import (
     AvailabilityMark,
     Balance,
     ChannelAvailability,
     ChannelAvailabilityConfig,
-    Counter,
     Movement,
     ReorderSetting,
     Reservation,
@@ -434,14 +434,7 @@ def take_marks(session: Session, *, limit: int) -> list[int]:
 
 def next_sequence(session: Session, name: str, *, count: int = 1) -> int:
     """Reserve `count` numbers of a growing sequence; returns the last one."""
-    _insert_ignore(session, Counter, [{"name": name, "value": 0}])
-    result = session.execute(
-        update(Counter)
-        .where(Counter.name == name)
-        .values(value=Counter.value + count)
-        .returning(Counter.value)
-    )
-    return int(result.scalar_one())
+    return sequences.next_value(session, name, count=count)
 
 
 def channel_warehouse_ids(session: Session) -> dict[int, list[int]]:

@@ -1,0 +1,125 @@
+"""Storing inbound payloads and their outcomes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from oms.errors import NotFound, Problem
+from oms.inbox.models import InboxMessage, InboxStatus
+from oms.kit import clock
+from oms.kit.paging import Page, PageRequest, paginate
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One payload as it arrived."""
+
+    kind: str
+    source: str
+    body: str
+    content_type: str = "application/json"
+    channel: str | None = None
+    external_id: str | None = None
+
+
+def store(session: Session, payload: Inbound, *, actor: str) -> int:
+    """Keep a payload as received; returns its inbox id."""
+    return store_many(session, [payload], actor=actor)[0]
+
+
+def store_many(session: Session, payloads: Sequence[Inbound], *, actor: str) -> list[int]:
+    """Keep many payloads in one statement (bulk intake); their ids, in order."""
+    now = clock.now()
+    rows = [
+        {
+            "kind": p.kind,
+            "source": p.source,
+            "channel": p.channel,
+            "external_id": p.external_id,
+            "content_type": p.content_type,
+            "body": p.body,
+            "status": InboxStatus.RECEIVED,
+            "attempts": 0,
+            "actor": actor,
+            "received_at": now,
+        }
+        for p in payloads
+    ]
+    if not rows:
+        return []
+    result = session.execute(
+        insert(InboxMessage).returning(InboxMessage.id, sort_by_parameter_order=True), rows
+    )
+    return [int(i) for i in result.scalars()]
+
+
+def record_outcome(
+    session: Session,
+    message_id: int,
+    *,
+    status: InboxStatus,
+    document_id: str | None = None,
+    outcome: dict[str, Any] | None = None,
+    problems: Sequence[Problem] = (),
+) -> None:
+    """Note what became of a payload (one UPDATE; no read)."""
+    session.execute(
+        update(InboxMessage)
+        .where(InboxMessage.id == message_id)
+        .values(
+            status=status,
+            document_id=document_id,
+            outcome=outcome,
+            errors=[p.as_dict() for p in problems] or None,
+            attempts=InboxMessage.attempts + 1,
+            processed_at=clock.now(),
+        )
+        .execution_options(synchronize_session=False)
+    )
+
+
+def get(
+    session: Session, message_id: int, *, channels: frozenset[str] | None = None
+) -> InboxMessage:
+    """One inbox message; one of a channel outside `channels` does not exist."""
+    message = session.get(InboxMessage, message_id)
+    if message is None or (channels is not None and message.channel not in channels):
+        raise NotFound("inbox_message", message_id, code="inbox.message_not_found")
+    return message
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    status: str | None = None
+    kind: str | None = None
+    channel: str | None = None
+    external_id: str | None = None
+    channels: frozenset[str] | None = None
+
+
+def search(session: Session, filters: InboxFilter, page: PageRequest) -> Page[InboxMessage]:
+    """Inbox messages, newest first by default."""
+    stmt = select(InboxMessage)
+    if filters.status:
+        stmt = stmt.where(InboxMessage.status == filters.status)
+    if filters.kind:
+        stmt = stmt.where(InboxMessage.kind == filters.kind)
+    if filters.channel:
+        stmt = stmt.where(InboxMessage.channel == filters.channel)
+    if filters.external_id:
+        stmt = stmt.where(InboxMessage.external_id == filters.external_id)
+    if filters.channels is not None:
+        stmt = stmt.where(InboxMessage.channel.in_(sorted(filters.channels)))
+    return paginate(
+        session,
+        stmt,
+        request=page,
+        sortable={"id": InboxMessage.id, "received_at": InboxMessage.received_at},
+        default_sort="-id",
+        id_column=InboxMessage.id,
+    )
