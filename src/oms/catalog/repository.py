@@ -435,3 +435,15 @@ def items_by_ids(session: Session, ids: Iterable[int]) -> list[Item]:
 def channels_by_ids(session: Session, ids: Iterable[int]) -> list[Channel]:
     wanted = sorted(set(ids))
     return list(session.scalars(select(Channel).where(Channel.id.in_(wanted)).order_by(Channel.id)))
+
+
+def serving_warehouses(session: Session, channel_id: int) -> list[Warehouse]:
+    """The active warehouses that may serve a channel, in the channel's rank order."""
+    return list(
+        session.scalars(
+            select(Warehouse)
+            .join(ChannelWarehouse, ChannelWarehouse.warehouse_id == Warehouse.id)
+            .where(ChannelWarehouse.channel_id == channel_id, Warehouse.active.is_(True))
+            .order_by(ChannelWarehouse.rank, Warehouse.code)
+        )
+    )

@@ -4,6 +4,7 @@ and the proof that balances equal the ledger."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -133,3 +134,12 @@ def verify(session: Session) -> Verification:
         ledger_mismatches=stock.ledger_mismatches(session),
         reservation_mismatches=stock.reservations_held(session),
     )
+
+
+def available_at(
+    session: Session, item_ids: Sequence[int], warehouse_ids: Sequence[int]
+) -> dict[tuple[int, int], int]:
+    """Available stock per (item id, warehouse id), for planners; absent pairs have none."""
+    wanted = set(warehouse_ids)
+    found = stock.available_by_item_warehouse(session, list(item_ids))
+    return {pair: qty for pair, qty in found.items() if pair[1] in wanted}

@@ -316,6 +316,21 @@ def close_reservation(session: Session, reservation_id: int, *, status: Reservat
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def shrink_reservation(session: Session, reservation_id: int, *, quantity: int) -> bool:
+    """Take `quantity` off an active reservation that holds more than that."""
+    result = session.execute(
+        update(Reservation)
+        .where(
+            Reservation.id == reservation_id,
+            Reservation.status == ReservationStatus.ACTIVE,
+            Reservation.quantity - Reservation.consumed > quantity,
+        )
+        .values(quantity=Reservation.quantity - quantity)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def consume_reservation(session: Session, reservation_id: int, *, quantity: int) -> bool:
     """Mark `quantity` of an active reservation shipped; closes it when nothing is left."""
     result = session.execute(

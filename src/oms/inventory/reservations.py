@@ -129,6 +129,32 @@ def release(session: Session, reservation_id: int, *, actor: Principal) -> Reser
     return _close(session, reservation_id, status=ReservationStatus.RELEASED, actor=actor)
 
 
+def release_part(
+    session: Session, reservation_id: int, *, quantity: int, actor: Principal
+) -> Reservation:
+    """Give back `quantity` of a reservation (a cancelled part of an order line); releasing
+    all that is open closes it like `release`."""
+    reservation = _active(session, reservation_id, actor=actor)
+    if not 0 < quantity <= reservation.open_quantity:
+        raise ValidationFailed(
+            [Problem("quantity", f"must be between 1 and {reservation.open_quantity}")]
+        )
+    if quantity == reservation.open_quantity:
+        return release(session, reservation_id, actor=actor)
+    if not stock.shrink_reservation(session, reservation_id, quantity=quantity):
+        raise ReservationNotActive(reservation_id, "closed")
+    stock.try_change(
+        session,
+        item_id=reservation.item_id,
+        warehouse_id=reservation.warehouse_id,
+        reserved_delta=-quantity,
+    )
+    _ledger(session, reservation, MovementKind.RELEASE, reserved=-quantity, actor=actor)
+    availability.mark_changed(session, [reservation.item_id])
+    session.refresh(reservation)
+    return reservation
+
+
 def _close(
     session: Session, reservation_id: int, *, status: ReservationStatus, actor: Principal
 ) -> Reservation:

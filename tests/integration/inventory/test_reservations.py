@@ -179,3 +179,14 @@ def test_a_ghost_reservation_is_caught_by_verify(stocked: Database) -> None:
     assert not report.ok
     assert report.ledger_mismatches
     assert report.reservation_mismatches
+
+
+def test_releasing_part_of_a_reservation_keeps_the_rest(stocked: Database) -> None:
+    reservation_id = reserve(stocked, 4)
+
+    with stocked.transaction() as session:
+        left = reservations.release_part(session, reservation_id, quantity=3, actor=SYSTEM)
+
+    assert (left.quantity, left.status) == (1, ReservationStatus.ACTIVE)
+    assert line(stocked).reserved == 1
+    assert verified(stocked)
