@@ -8,6 +8,8 @@ the database (SKUs, the channel's currency, customers) is checked by intake.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from decimal import Decimal
 from typing import Annotated, Any, Self
 
@@ -121,3 +123,12 @@ def computed_totals(order: OrderIn) -> dict[str, Decimal]:
         "tax_total": quantize(tax, order.currency),
         "total": quantize(total, order.currency),
     }
+
+
+def content_hash(order: OrderIn) -> str:
+    """SHA-256 of the order's canonical JSON: equal for a re-delivery of the same content,
+    whatever its key order or spacing; intake and change requests both store it."""
+    canonical = json.dumps(
+        order.model_dump(mode="json"), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
