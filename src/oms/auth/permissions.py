@@ -34,6 +34,8 @@ class Permission(StrEnum):
     AUDIT_READ = "audit.read"
     WEBHOOKS_MANAGE = "webhooks.manage"
     PRINCIPALS_MANAGE = "principals.manage"
+    ORDERS_READ = "orders.read"
+    ORDERS_MANAGE = "orders.manage"
 
 
 R = Role
@@ -54,6 +56,8 @@ MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.AUDIT_READ: frozenset({R.ADMIN}),
     Permission.WEBHOOKS_MANAGE: frozenset({R.ADMIN}),
     Permission.PRINCIPALS_MANAGE: frozenset({R.ADMIN}),
+    Permission.ORDERS_READ: ALL_ROLES,
+    Permission.ORDERS_MANAGE: frozenset({R.ADMIN, R.SALES_OPS}),
 }
 
 DESCRIPTIONS: dict[Permission, str] = {
@@ -71,6 +75,8 @@ DESCRIPTIONS: dict[Permission, str] = {
     Permission.AUDIT_READ: "read the audit trail",
     Permission.WEBHOOKS_MANAGE: "manage webhook subscriptions, read deliveries, redeliver",
     Permission.PRINCIPALS_MANAGE: "manage users and API keys",
+    Permission.ORDERS_READ: "read sales orders, their lines, holds and timeline",
+    Permission.ORDERS_MANAGE: "hold, release, edit, cancel and close sales orders",
 }
 
 
