@@ -151,6 +151,9 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_sales_order_holds_order", ["order_id", "released_at"], unique=False
         )
+        batch_op.create_index(
+            "ix_sales_order_holds_type", ["type", "released_at", "order_id"], unique=False
+        )
 
     op.create_table(
         "sales_order_lines",
@@ -188,6 +191,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("sales_order_lines", schema=None) as batch_op:
         batch_op.create_index("ix_sales_order_lines_item", ["item_id", "order_id"], unique=False)
+        batch_op.create_index("ix_sales_order_lines_sku", ["sku", "order_id"], unique=False)
 
     op.create_table(
         "sales_order_allocations",
@@ -231,10 +235,12 @@ def downgrade() -> None:
 
     op.drop_table("sales_order_allocations")
     with op.batch_alter_table("sales_order_lines", schema=None) as batch_op:
+        batch_op.drop_index("ix_sales_order_lines_sku")
         batch_op.drop_index("ix_sales_order_lines_item")
 
     op.drop_table("sales_order_lines")
     with op.batch_alter_table("sales_order_holds", schema=None) as batch_op:
+        batch_op.drop_index("ix_sales_order_holds_type")
         batch_op.drop_index("ix_sales_order_holds_order")
 
     op.drop_table("sales_order_holds")

@@ -104,7 +104,8 @@ def _after(
     *,
     descending: bool,
 ) -> ColumnElement[bool]:
-    python_type = column.type.python_type
+    # A TypeDecorator (UtcDateTime) answers `object`; its implementation knows the type.
+    python_type = getattr(column.type, "impl_instance", column.type).python_type
     if value is not None and not isinstance(value, python_type):
         value = _coerce(python_type, value)
     if descending:

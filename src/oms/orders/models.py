@@ -110,6 +110,7 @@ class OrderLine(Base):
     __table_args__ = (
         UniqueConstraint("order_id", "line_number"),
         Index("ix_sales_order_lines_item", "item_id", "order_id"),
+        Index("ix_sales_order_lines_sku", "sku", "order_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -150,7 +151,10 @@ class OrderLine(Base):
 
 class OrderHold(Base):
     __tablename__ = "sales_order_holds"
-    __table_args__ = (Index("ix_sales_order_holds_order", "order_id", "released_at"),)
+    __table_args__ = (
+        Index("ix_sales_order_holds_order", "order_id", "released_at"),
+        Index("ix_sales_order_holds_type", "type", "released_at", "order_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("sales_orders.id"))

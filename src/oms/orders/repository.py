@@ -7,13 +7,16 @@ which of several concurrent deliveries creates the order.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import exists, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, load_only
 
+from oms.kit.paging import Page, PageRequest, paginate
 from oms.orders.models import OrderAllocation, OrderEvent, OrderHold, OrderLine, SalesOrder
 
 
@@ -118,3 +121,115 @@ def events_of(session: Session, order_id: int) -> list[OrderEvent]:
             select(OrderEvent).where(OrderEvent.order_id == order_id).order_by(OrderEvent.id)
         )
     )
+
+
+# -- search ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrderFilter:
+    """What `GET /api/v1/orders` narrows by; every field given must hold."""
+
+    statuses: Sequence[str] = ()
+    channel_ids: Sequence[int] | None = None
+    """The orders' channels (the filter, within the principal's scope); None is any."""
+    customer_id: int | None = None
+    sku: str | None = None
+    placed_from: dt.datetime | None = None
+    placed_before: dt.datetime | None = None
+    hold_type: str | None = None
+    q: str | None = None
+
+
+ORDER_SORTS: dict[str, InstrumentedAttribute[Any]] = {
+    "placed_at": SalesOrder.placed_at,
+    "number": SalesOrder.number,
+    "total": SalesOrder.total,
+    "priority": SalesOrder.priority,
+}
+
+_SUMMARY_COLUMNS = (
+    SalesOrder.number,
+    SalesOrder.channel_id,
+    SalesOrder.external_id,
+    SalesOrder.status,
+    SalesOrder.customer_name,
+    SalesOrder.customer_email,
+    SalesOrder.total,
+    SalesOrder.currency,
+    SalesOrder.placed_at,
+    SalesOrder.priority,
+)
+
+
+def search_orders(session: Session, filters: OrderFilter, page: PageRequest) -> Page[SalesOrder]:
+    """One page of orders matching `filters`, loading only the columns a summary shows."""
+    stmt = select(SalesOrder).options(load_only(*_SUMMARY_COLUMNS))
+    if filters.statuses:
+        stmt = stmt.where(SalesOrder.status.in_(list(filters.statuses)))
+    if filters.channel_ids is not None:
+        stmt = stmt.where(SalesOrder.channel_id.in_(list(filters.channel_ids)))
+    if filters.customer_id is not None:
+        stmt = stmt.where(SalesOrder.customer_id == filters.customer_id)
+    if filters.placed_from is not None:
+        stmt = stmt.where(SalesOrder.placed_at >= filters.placed_from)
+    if filters.placed_before is not None:
+        stmt = stmt.where(SalesOrder.placed_at < filters.placed_before)
+    if filters.sku:
+        stmt = stmt.where(
+            exists().where(OrderLine.order_id == SalesOrder.id, OrderLine.sku == filters.sku)
+        )
+    if filters.hold_type:
+        stmt = stmt.where(
+            exists().where(
+                OrderHold.order_id == SalesOrder.id,
+                OrderHold.type == filters.hold_type,
+                OrderHold.released_at.is_(None),
+            )
+        )
+    if filters.q:
+        text = filters.q.strip()
+        stmt = stmt.where(
+            or_(
+                SalesOrder.number.icontains(text, autoescape=True),
+                SalesOrder.external_id.icontains(text, autoescape=True),
+                SalesOrder.customer_name.icontains(text, autoescape=True),
+                SalesOrder.customer_email.icontains(text, autoescape=True),
+            )
+        )
+    return paginate(
+        session,
+        stmt,
+        request=page,
+        sortable=ORDER_SORTS,
+        default_sort="-placed_at",
+        id_column=SalesOrder.id,
+    )
+
+
+def line_counts(session: Session, order_ids: Sequence[int]) -> dict[int, int]:
+    """How many lines each order has, in one query."""
+    if not order_ids:
+        return {}
+    stmt = (
+        select(OrderLine.order_id, func.count())
+        .where(OrderLine.order_id.in_(list(order_ids)))
+        .group_by(OrderLine.order_id)
+    )
+    return {int(order_id): int(n) for order_id, n in session.execute(stmt)}
+
+
+def active_hold_types(session: Session, order_ids: Sequence[int]) -> dict[int, list[str]]:
+    """The types of each order's active holds, each type once, in one query."""
+    if not order_ids:
+        return {}
+    stmt = (
+        select(OrderHold.order_id, OrderHold.type)
+        .where(OrderHold.order_id.in_(list(order_ids)), OrderHold.released_at.is_(None))
+        .distinct()
+        .order_by(OrderHold.order_id, OrderHold.type)
+    )
+    found: dict[int, list[str]] = {}
+    for order_id, hold_type in session.execute(stmt):
+        found.setdefault(int(order_id), []).append(str(hold_type))
+    return found
