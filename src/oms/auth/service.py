@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from oms import audit
@@ -93,7 +94,11 @@ def create_user(
         channels=_scope(channels),
         warehouses=_scope(warehouses),
     )
-    repository.add(session, user)
+    try:
+        with session.begin_nested():
+            repository.add(session, user)
+    except IntegrityError as exc:  # created meanwhile by someone else
+        raise Conflict(f"user {username} already exists", code="auth.user_exists") from exc
     audit.record(
         session,
         actor=actor.label,
