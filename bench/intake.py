@@ -1,0 +1,479 @@
+"""Intake benchmark: sales orders per second through HTTP, on PostgreSQL and on SQLite.
+
+For each backend it makes a fresh database (PostgreSQL: a new database, dropped
+after; SQLite: a file in a temporary folder), seeds a channel served by two
+warehouses and `--skus` items with more stock than the run can take, starts
+`oms serve --workers 2` as a subprocess, and measures:
+
+- single: POST /api/v1/orders, one order per request, `--concurrency` clients
+  (asyncio tasks) for `--seconds`; orders/s, p50 and p99 latency;
+- bulk:   POST /api/v1/orders/bulk, 500 orders per request, two requests at a
+  time (one per worker), `--bulk-requests` of them; orders/s.
+
+Every order is new (its own external id) and has one to three lines over
+different SKUs. Then `pgbench` runs TPC-B on a scratch database (`-i -s 10`,
+`-c 16 -j 2 -T 10`) so the PostgreSQL figure can be read as a fraction of what
+this machine's PostgreSQL does with its own simplest write transaction.
+
+The machine's load average is printed before and after: other work on the
+same cores lowers every figure.
+
+    .venv/bin/python bench/intake.py [--concurrency 32] [--seconds 10] [--skus 20]
+        [--backends postgresql sqlite] [--bulk-requests 6] [--no-pgbench]
+        [--py-spy FOLDER]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import os
+import random
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import psycopg
+
+from oms import migrate
+from oms.auth import service as auth
+from oms.auth.principal import SYSTEM
+from oms.catalog import channels, customers, items, warehouses
+from oms.catalog.schemas import ChannelCreate, CustomerCreate, ItemCreate, WarehouseCreate
+from oms.db import Database
+from oms.inventory import ledger
+
+ADMIN_URL = os.environ.get("OMS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+STOCK = 10_000_000
+WAREHOUSES = ("DAL", "EDI")
+CUSTOMERS = 200
+BULK_SIZE = 500
+BULK_CONCURRENCY = 2
+GOALS = {"postgresql": 1000.0, "sqlite": 500.0, "bulk": 5000.0, "tpcb_ratio": 0.25}
+
+
+@dataclass
+class Result:
+    backend: str
+    mode: str
+    orders: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    first_error: str | None = None
+
+    @property
+    def rate(self) -> float:
+        return self.orders / self.seconds if self.seconds else 0.0
+
+    def percentile(self, p: float) -> float:
+        if len(self.latencies) < 2:
+            return float("nan")
+        return statistics.quantiles(self.latencies, n=100)[int(p) - 1] * 1000
+
+
+# -- databases ---------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def postgres_database() -> Iterator[str]:
+    name = f"oms_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    base = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def sqlite_database() -> Iterator[str]:
+    with tempfile.TemporaryDirectory(prefix="oms-bench-") as folder:
+        yield f"sqlite:///{Path(folder) / 'oms.db'}"
+
+
+def seed(url: str, skus: list[str]) -> str:
+    """Migrate, add the channel, warehouses, items, stock and customers; an API key's secret."""
+    database = Database(url)
+    try:
+        migrate.upgrade(database.engine)
+        with database.transaction() as session:
+            for code in WAREHOUSES:
+                warehouses.create_warehouse(
+                    session,
+                    WarehouseCreate.model_validate(
+                        {
+                            "code": code,
+                            "name": f"{code} DC",
+                            "type": "own",
+                            "address": {
+                                "line1": "1 Main St",
+                                "city": "Dallas",
+                                "region": "TX",
+                                "postal_code": "75201",
+                                "country": "US",
+                            },
+                        }
+                    ),
+                    actor=SYSTEM,
+                )
+            channels.create_channel(
+                session,
+                ChannelCreate.model_validate(
+                    {
+                        "code": "web",
+                        "name": "Web shop",
+                        "type": "web_shop",
+                        "currency": "USD",
+                        "warehouses": list(WAREHOUSES),
+                    }
+                ),
+                actor=SYSTEM,
+            )
+            for sku in skus:
+                items.create_item(session, ItemCreate(sku=sku, name=f"Item {sku}"), actor=SYSTEM)
+                for code in WAREHOUSES:
+                    ledger.adjust(
+                        session,
+                        sku=sku,
+                        warehouse=code,
+                        quantity=STOCK,
+                        reason="initial_load",
+                        actor=SYSTEM,
+                    )
+            for n in range(CUSTOMERS):
+                customers.create_customer(
+                    session,
+                    CustomerCreate.model_validate(
+                        {"type": "b2c", "name": f"Buyer {n}", "emails": [f"buyer{n}@example.com"]}
+                    ),
+                    actor=SYSTEM,
+                )
+            return auth.create_api_key(session, name="bench", roles=["admin"], actor=SYSTEM).secret
+    finally:
+        database.dispose()
+
+
+# -- the server ----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def server(url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`oms serve --workers 2` on a free port; its base URL and process."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "OMS_DATABASE_URL": url,
+        "OMS_LOG_LEVEL": "WARNING",
+        "OMS_EMBEDDED_WORKER": "false",
+        "OMS_LOAD_DEMO": "false",
+        "OMS_ADMIN_PASSWORD": "a bench password",
+    }
+    oms = str(Path(sys.executable).parent / "oms")
+    process = subprocess.Popen(
+        [oms, "serve", "--port", str(port), "--workers", "2"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            with contextlib.suppress(httpx.TransportError):
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            time.sleep(0.1)
+        else:
+            raise RuntimeError("oms serve did not answer /healthz in 30 s")
+        yield base, process
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def profiled(process: subprocess.Popen[bytes], out: Path | None, seconds: float) -> Iterator[None]:
+    """With `out`, py-spy records the server and its workers while the block runs."""
+    if out is None:
+        yield
+        return
+    command = ["py-spy", "record", "-o", str(out), "-f", "raw", "-p", str(process.pid)]
+    command += ["--subprocesses", "-d", str(int(seconds) + 2), "--nonblocking"]
+    spy = subprocess.Popen(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        spy.wait(timeout=seconds + 60)
+
+
+# -- orders ----------------------------------------------------------------------------------
+
+
+class Orders:
+    """New orders, each with its own external id and one to three lines over different SKUs."""
+
+    def __init__(self, skus: list[str], run: str, seed: int = 7) -> None:
+        self.skus = skus
+        self.run = run
+        self.random = random.Random(seed)
+        self.numbers = itertools.count(1)
+
+    def next(self) -> dict[str, Any]:
+        n = next(self.numbers)
+        buyer = self.random.randrange(CUSTOMERS)
+        lines = [
+            {
+                "sku": sku,
+                "quantity": self.random.randint(1, 3),
+                "unit_price": str(Decimal(self.random.randint(199, 9999)) / 100),
+            }
+            for sku in self.random.sample(self.skus, self.random.randint(1, 3))
+        ]
+        return {
+            "channel": "web",
+            "external_id": f"{self.run}-{n}",
+            "currency": "USD",
+            "customer": {"name": f"Buyer {buyer}", "email": f"buyer{buyer}@example.com"},
+            "ship_to": {
+                "name": f"Buyer {buyer}",
+                "line1": f"{n} Main St",
+                "city": "Dallas",
+                "region": "TX",
+                "postal_code": "75201",
+                "country": "US",
+            },
+            "lines": lines,
+        }
+
+
+def _client(base: str, secret: str, connections: int) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    return httpx.AsyncClient(
+        base_url=base,
+        headers={"Authorization": f"Bearer {secret}"},
+        limits=limits,
+        timeout=120,
+    )
+
+
+async def single_orders(
+    base: str, secret: str, orders: Orders, *, concurrency: int, seconds: float, backend: str
+) -> Result:
+    """`concurrency` clients post one order per request for `seconds`."""
+    result = Result(backend, "single")
+    async with _client(base, secret, concurrency) as client:
+        deadline = time.monotonic() + seconds
+
+        async def loop() -> None:
+            while time.monotonic() < deadline:
+                began = time.perf_counter()
+                response = await client.post("/api/v1/orders", json=orders.next())
+                took = time.perf_counter() - began
+                result.statuses[response.status_code] += 1
+                if response.status_code in (200, 201):
+                    result.orders += 1
+                    result.latencies.append(took)
+                elif result.first_error is None:
+                    result.first_error = response.text[:500]
+
+        started = time.monotonic()
+        await asyncio.gather(*(loop() for _ in range(concurrency)))
+        result.seconds = time.monotonic() - started
+    return result
+
+
+async def bulk_orders(
+    base: str, secret: str, orders: Orders, *, requests: int, backend: str
+) -> Result:
+    """`requests` bulk posts of 500 orders, two at a time; counts the orders created."""
+    result = Result(backend, "bulk")
+    bodies = [[orders.next() for _ in range(BULK_SIZE)] for _ in range(requests)]
+    queue = list(bodies)
+    async with _client(base, secret, BULK_CONCURRENCY) as client:
+
+        async def loop() -> None:
+            while queue:
+                body = queue.pop()
+                began = time.perf_counter()
+                response = await client.post("/api/v1/orders/bulk", json={"orders": body})
+                result.latencies.append(time.perf_counter() - began)
+                result.statuses[response.status_code] += 1
+                if response.status_code in (200, 201, 207):
+                    result.orders += _created(response.json())
+                elif result.first_error is None:
+                    result.first_error = response.text[:500]
+
+        started = time.monotonic()
+        await asyncio.gather(*(loop() for _ in range(BULK_CONCURRENCY)))
+        result.seconds = time.monotonic() - started
+    return result
+
+
+def _created(answer: Any) -> int:
+    """Orders a bulk answer reports as made (an answer per order, in order)."""
+    results = answer.get("results", answer.get("items", [])) if isinstance(answer, dict) else answer
+    return sum(1 for r in results if str(r.get("outcome", r.get("status", ""))) in CREATED)
+
+
+CREATED = {"created", "accepted", "201"}
+
+
+# -- pgbench ---------------------------------------------------------------------------------
+
+
+def pgbench_tps(
+    *, scale: int = 10, clients: int = 16, threads: int = 2, seconds: int = 10
+) -> float:
+    """TPC-B (pgbench's default script) on a scratch database; transactions per second."""
+    parts = urlsplit(ADMIN_URL)
+    name = f"oms_pgbench_{uuid.uuid4().hex[:8]}"
+    env = {**os.environ}
+    if parts.password:
+        env["PGPASSWORD"] = parts.password
+    connection = [
+        *("-h", parts.hostname or "127.0.0.1"),
+        *("-p", str(parts.port or 5432)),
+        *("-U", parts.username or "postgres"),
+    ]
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        subprocess.run(
+            ["pgbench", *connection, "-i", "-s", str(scale), "-q", name],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        load = ["-c", str(clients), "-j", str(threads), "-T", str(seconds)]
+        run = subprocess.run(
+            ["pgbench", *connection, *load, name],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    found = re.search(r"tps = ([\d.]+)", run.stdout)
+    if found is None:
+        raise RuntimeError(f"no tps in pgbench's output:\n{run.stdout}")
+    return float(found.group(1))
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+def measure(backend: str, args: argparse.Namespace) -> list[Result]:
+    skus = [f"BENCH-{n:03d}" for n in range(args.skus)]
+    databases = {"postgresql": postgres_database, "sqlite": sqlite_database}
+    with databases[backend]() as url:
+        secret = seed(url, skus)
+        orders = Orders(skus, run=uuid.uuid4().hex[:6])
+        with server(url) as (base, process):
+            warm = asyncio.run(
+                single_orders(
+                    base, secret, orders, concurrency=4, seconds=1.5, backend=f"{backend} warm-up"
+                )
+            )
+            if not warm.orders:
+                raise RuntimeError(f"no order was accepted on {backend}: {warm.first_error}")
+            spy = Path(args.py_spy) / f"intake-{backend}.txt" if args.py_spy else None
+            with profiled(process, spy, args.seconds):
+                single = asyncio.run(
+                    single_orders(
+                        base,
+                        secret,
+                        orders,
+                        concurrency=args.concurrency,
+                        seconds=args.seconds,
+                        backend=backend,
+                    )
+                )
+            bulk = asyncio.run(
+                bulk_orders(base, secret, orders, requests=args.bulk_requests, backend=backend)
+            )
+    return [single, bulk]
+
+
+def report(results: list[Result], tpcb: float | None, concurrency: int) -> None:
+    print()
+    print(
+        f"{'backend':<11} {'mode':<7} {'orders':>7} {'seconds':>8} {'orders/s':>9} "
+        f"{'p50 ms':>8} {'p99 ms':>8} {'× TPC-B':>8}  {'goal':<14} answers"
+    )
+    for r in results:
+        ratio = f"{r.rate / tpcb:.2f}" if tpcb and r.backend == "postgresql" else ""
+        goal = GOALS["bulk"] if r.mode == "bulk" else GOALS[r.backend]
+        met = "met" if r.rate >= goal else "NOT met"
+        answers = ", ".join(f"{code}×{n}" for code, n in sorted(r.statuses.items()))
+        print(
+            f"{r.backend:<11} {r.mode:<7} {r.orders:>7} {r.seconds:>8.1f} {r.rate:>9.0f} "
+            f"{r.percentile(50):>8.1f} {r.percentile(99):>8.1f} {ratio:>8}  "
+            f"≥{goal:<6.0f}{met:<7} {answers}"
+        )
+        if r.first_error:
+            print(f"    first refusal: {r.first_error}")
+    if tpcb:
+        print(f"\npgbench TPC-B (-s 10, -c 16 -j 2, 10 s): {tpcb:.0f} tps")
+        print(f"goal: PostgreSQL single orders/s ≥ {GOALS['tpcb_ratio']} × TPC-B")
+    print(
+        f"concurrency {concurrency}; bulk: {BULK_SIZE} orders a request, {BULK_CONCURRENCY} at once"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--skus", type=int, default=20)
+    parser.add_argument("--bulk-requests", type=int, default=6)
+    parser.add_argument(
+        "--backends", nargs="+", choices=["postgresql", "sqlite"], default=["postgresql", "sqlite"]
+    )
+    parser.add_argument("--no-pgbench", action="store_true", help="skip the TPC-B run")
+    parser.add_argument("--py-spy", metavar="FOLDER", help="profile the server (raw py-spy)")
+    args = parser.parse_args()
+    print(f"cores {os.cpu_count()}, load average before: {_load()}", flush=True)
+    results: list[Result] = []
+    for backend in args.backends:
+        results += measure(backend, args)
+        print(f"{backend}: done; load average {_load()}", flush=True)
+    tpcb = None if args.no_pgbench else pgbench_tps()
+    report(results, tpcb, args.concurrency)
+    print(f"load average after: {_load()}")
+
+
+def _load() -> str:
+    return " ".join(f"{n:.2f}" for n in os.getloadavg())
+
+
+if __name__ == "__main__":
+    main()
