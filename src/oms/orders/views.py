@@ -1,0 +1,232 @@
+"""An order as the API shows it: lines with every quantity bucket and their allocations,
+holds, and (filled by later work) fulfillment orders and shipments; and its timeline.
+
+A detail costs a fixed number of queries: the lines, the allocations, the holds,
+then the codes of the channel and warehouses named.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy.orm import Session
+
+from oms.catalog import repository as catalog
+from oms.kit.paging import Page, PageRequest
+from oms.orders import repository
+from oms.orders.models import (
+    HoldType,
+    OrderAllocation,
+    OrderEvent,
+    OrderHold,
+    OrderLine,
+    OrderStatus,
+    SalesOrder,
+    ServiceLevel,
+)
+
+
+class AllocationOut(BaseModel):
+    """Units of a line reserved at one warehouse, by one reservation."""
+
+    warehouse: str
+    quantity: int
+    reservation_id: int
+    created_at: dt.datetime
+
+
+class OrderLineOut(BaseModel):
+    line_number: int
+    sku: str
+    quantity: int
+    open: int
+    allocated: int
+    backordered: int
+    released: int
+    shipped: int
+    delivered: int
+    cancelled: int
+    returned: int
+    unit_price: Decimal
+    discount: Decimal
+    tax: Decimal
+    attributes: dict[str, Any]
+    allocations: list[AllocationOut]
+
+
+class HoldOut(BaseModel):
+    id: int
+    type: HoldType
+    reason: str
+    placed_by: str
+    placed_at: dt.datetime
+    active: bool
+    released_by: str | None
+    released_at: dt.datetime | None
+    release_note: str | None
+
+
+class CustomerOfOrder(BaseModel):
+    id: int | None
+    name: str | None
+    email: str | None
+
+
+class OrderOut(BaseModel):
+    """`GET /api/v1/orders/{id}`; `version` is the ETag an edit's If-Match names."""
+
+    id: int
+    number: str
+    channel: str
+    external_id: str
+    status: OrderStatus
+    accepted: bool
+    on_hold: bool
+    customer: CustomerOfOrder
+    ship_to: dict[str, Any]
+    bill_to: dict[str, Any] | None
+    currency: str
+    subtotal: Decimal
+    discount_total: Decimal
+    tax_total: Decimal
+    shipping_charge: Decimal
+    total: Decimal
+    service_level: ServiceLevel
+    ship_by: dt.datetime | None
+    deliver_by: dt.datetime | None
+    priority: int
+    notes: str | None
+    gift: bool
+    attributes: dict[str, Any]
+    placed_at: dt.datetime
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    closed_at: dt.datetime | None
+    cancel_reason: str | None
+    version: int
+    lines: list[OrderLineOut]
+    holds: list[HoldOut]
+    fulfillment_orders: list[dict[str, Any]]
+    """The order's parts released to warehouses (the fulfillment work fills this)."""
+    shipments: list[dict[str, Any]]
+    """What left the warehouses (the fulfillment work fills this)."""
+
+
+class OrderEventOut(BaseModel):
+    id: int
+    type: str
+    actor: str
+    at: dt.datetime
+    data: dict[str, Any]
+
+
+def hold_out(hold: OrderHold) -> HoldOut:
+    return HoldOut(
+        id=hold.id,
+        type=HoldType(hold.type),
+        reason=hold.reason,
+        placed_by=hold.placed_by,
+        placed_at=hold.placed_at,
+        active=hold.active,
+        released_by=hold.released_by,
+        released_at=hold.released_at,
+        release_note=hold.release_note,
+    )
+
+
+def order_out(session: Session, order: SalesOrder) -> OrderOut:
+    """The order with its lines, allocations and holds."""
+    lines = repository.lines_of(session, order.id)
+    allocations = repository.allocations_of_order(session, order.id)
+    holds = repository.holds_of(session, order.id)
+    warehouses = {
+        w.id: w.code
+        for w in catalog.warehouses_by_ids(session, {a.warehouse_id for a in allocations})
+    }
+    channels = catalog.channels_by_ids(session, [order.channel_id])
+    by_line: dict[int, list[OrderAllocation]] = {}
+    for found in allocations:
+        by_line.setdefault(found.line_id, []).append(found)
+    return OrderOut(
+        id=order.id,
+        number=order.number,
+        channel=channels[0].code if channels else "",
+        external_id=order.external_id,
+        status=OrderStatus(order.status),
+        accepted=order.accepted,
+        on_hold=any(hold.active for hold in holds),
+        customer=CustomerOfOrder(
+            id=order.customer_id, name=order.customer_name, email=order.customer_email
+        ),
+        ship_to=order.ship_to,
+        bill_to=order.bill_to,
+        currency=order.currency,
+        subtotal=order.subtotal,
+        discount_total=order.discount_total,
+        tax_total=order.tax_total,
+        shipping_charge=order.shipping_charge,
+        total=order.total,
+        service_level=ServiceLevel(order.service_level),
+        ship_by=order.ship_by,
+        deliver_by=order.deliver_by,
+        priority=order.priority,
+        notes=order.notes,
+        gift=order.gift,
+        attributes=order.attributes,
+        placed_at=order.placed_at,
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+        closed_at=order.closed_at,
+        cancel_reason=order.cancel_reason,
+        version=order.version,
+        lines=[line_out(line, by_line.get(line.id, []), warehouses) for line in lines],
+        holds=[hold_out(hold) for hold in holds],
+        fulfillment_orders=[],
+        shipments=[],
+    )
+
+
+def line_out(
+    line: OrderLine, allocations: list[OrderAllocation], warehouses: dict[int, str]
+) -> OrderLineOut:
+    return OrderLineOut(
+        line_number=line.line_number,
+        sku=line.sku,
+        quantity=line.quantity,
+        open=line.open,
+        allocated=line.allocated,
+        backordered=line.backordered,
+        released=line.released,
+        shipped=line.shipped,
+        delivered=line.delivered,
+        cancelled=line.cancelled,
+        returned=line.returned,
+        unit_price=line.unit_price,
+        discount=line.discount,
+        tax=line.tax,
+        attributes=line.attributes,
+        allocations=[
+            AllocationOut(
+                warehouse=warehouses.get(a.warehouse_id, ""),
+                quantity=a.quantity,
+                reservation_id=a.reservation_id,
+                created_at=a.created_at,
+            )
+            for a in allocations
+        ],
+    )
+
+
+def event_out(found: OrderEvent) -> OrderEventOut:
+    return OrderEventOut(
+        id=found.id, type=found.type, actor=found.actor, at=found.at, data=found.data
+    )
+
+
+def timeline_page(session: Session, order: SalesOrder, page: PageRequest) -> Page[OrderEventOut]:
+    """One page of the order's timeline, oldest first unless `-id` is asked for."""
+    found = repository.events_page(session, order.id, page)
+    return Page(items=[event_out(e) for e in found.items], next_cursor=found.next_cursor)
