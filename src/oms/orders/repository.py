@@ -233,3 +233,35 @@ def active_hold_types(session: Session, order_ids: Sequence[int]) -> dict[int, l
     for order_id, hold_type in session.execute(stmt):
         found.setdefault(int(order_id), []).append(str(hold_type))
     return found
+
+
+# -- lifecycle -------------------------------------------------------------------------
+
+
+def hold_by_id(session: Session, order_id: int, hold_id: int) -> OrderHold | None:
+    """One hold of one order (a hold of another order is not found)."""
+    return session.scalar(
+        select(OrderHold).where(OrderHold.id == hold_id, OrderHold.order_id == order_id)
+    )
+
+
+def allocations_of_order(session: Session, order_id: int) -> list[OrderAllocation]:
+    return list(
+        session.scalars(
+            select(OrderAllocation)
+            .where(OrderAllocation.order_id == order_id)
+            .order_by(OrderAllocation.id)
+        )
+    )
+
+
+def events_page(session: Session, order_id: int, page: PageRequest) -> Page[OrderEvent]:
+    """One page of the order's timeline, oldest first by default."""
+    return paginate(
+        session,
+        select(OrderEvent).where(OrderEvent.order_id == order_id),
+        request=page,
+        sortable={"id": OrderEvent.id, "at": OrderEvent.at},
+        default_sort="id",
+        id_column=OrderEvent.id,
+    )
