@@ -7,7 +7,8 @@ For 8, 64 and 256 concurrent clients it measures, each for `--seconds`:
 - service:  `inventory.reservations.reserve`, one reservation per transaction;
 - batched:  the same requests through `ReservationBatcher` (the path the API takes);
 - http:     POST /api/v1/reservations against `oms serve` (two workers), with
-            `--http` only.
+            `--http` only; driven by wrk when it is installed (`apt-get install
+            wrk`: the load generator then costs little CPU), else by httpx.
 
 Clients are threads (raw, service, batched) or asyncio tasks (http). Stock is
 large enough that every attempt can succeed. A fresh database is made for the
@@ -21,9 +22,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -211,10 +215,49 @@ def http(url: str, database: Database, clients: int, seconds: float) -> float:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
+        if shutil.which("wrk"):
+            return _wrk_load(base, secret, clients, seconds)
         return asyncio.run(_http_load(base, secret, clients, seconds))
     finally:
         server.terminate()
-        server.wait(timeout=20)
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.body = '{"sku": "HOT-1", "warehouse": "DAL", "quantity": 1, "reference": "bench"}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer %s"
+"""
+
+
+def _wrk_load(base: str, secret: str, clients: int, seconds: float) -> float:
+    """Drive the server with wrk (C, two threads), so the load generator costs little CPU."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT % secret)
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{clients}",
+            f"-d{int(seconds)}s",
+            "-s",
+            script.name,
+            f"{base}/api/v1/reservations",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    os.unlink(script.name)
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    duration = float(re.search(r"requests in ([\d.]+)s", out).group(1))  # type: ignore[union-attr]
+    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return (total - (int(failed.group(1)) if failed else 0)) / duration
 
 
 async def _http_load(base: str, secret: str, clients: int, seconds: float) -> float:
