@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Annotated, Any, Self
 
-from pydantic import Field, StringConstraints, model_validator
+from pydantic import Field, StringConstraints, ValidationError, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 from sqlalchemy.orm import Session
 
 from oms.auth.principal import Principal
@@ -26,7 +27,7 @@ from oms.catalog.models import Item
 from oms.catalog.schemas import Strict
 from oms.errors import Conflict, OmsError, Problem, ValidationFailed
 from oms.kit import diff
-from oms.kit.validation import refuse, refuse_nulls
+from oms.kit.validation import refuse_nulls
 from oms.orders import allocation, lifecycle, repository, status, timeline
 from oms.orders.models import OrderLine, OrderStatus, SalesOrder, ServiceLevel
 from oms.orders.schemas import LineIn, OrderAddress, OrderIn, content_hash, quantize
@@ -60,22 +61,29 @@ class OrderEdit(Strict):
     @model_validator(mode="after")
     def _each_line_once(self) -> Self:
         refuse_nulls(self, ("ship_to", "service_level"))
-        seen: set[int] = set()
-        twice: list[tuple[str, str]] = []
-        named = [
-            *((f"lines[{i}].line_number", c.line_number) for i, c in enumerate(self.lines)),
-            *((f"remove_lines[{i}]", n) for i, n in enumerate(self.remove_lines)),
+        named: list[tuple[tuple[str | int, ...], int | None]] = [
+            *((("lines", i, "line_number"), c.line_number) for i, c in enumerate(self.lines)),
+            *((("remove_lines", i), n) for i, n in enumerate(self.remove_lines)),
             *(
-                (f"add_lines[{i}].line_number", a.line_number)
+                (("add_lines", i, "line_number"), a.line_number)
                 for i, a in enumerate(self.add_lines)
-                if a.line_number is not None
             ),
         ]
-        for path, number in named:
+        seen: set[int] = set()
+        twice: list[InitErrorDetails] = []
+        for location, number in named:
+            if number is None:
+                continue
             if number in seen:
-                twice.append((path, f"line {number} is named twice"))
+                message = f"line {number} is named twice"
+                twice.append(
+                    InitErrorDetails(
+                        type=PydanticCustomError("value_error", message), loc=location, input=number
+                    )
+                )
             seen.add(number)
-        refuse("OrderEdit", twice)
+        if twice:
+            raise ValidationError.from_exception_data("OrderEdit", twice)
         return self
 
 
