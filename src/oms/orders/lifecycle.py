@@ -14,7 +14,7 @@ delivered units are never cancelled here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated
 
 from pydantic import Field, StringConstraints
@@ -184,7 +184,10 @@ def cancel_units(
     from_allocated = quantity - from_open - from_backordered
     line.backordered -= from_backordered
     if from_allocated:
-        given_back = allocation.release(session, line, from_allocated, actor=actor)
+        # The order's channel scope authorised the action; its reservations go back at
+        # whichever warehouses hold them, even outside a warehouse-scoped actor's.
+        for_order = replace(actor, warehouses=None)
+        given_back = allocation.release(session, line, from_allocated, actor=for_order)
         # Units counted as allocated without a reservation behind them: nothing to give back.
         line.allocated -= from_allocated - given_back
     line.cancelled += quantity

@@ -3,6 +3,8 @@ with its code, every reservation given back, the ledger still equal to the balan
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from sqlalchemy import select
 
@@ -300,3 +302,14 @@ def test_the_timeline_lists_every_action_in_order(order_id: int, stocked: Databa
             "closed",
         ]
         assert all(e.actor == "system:system" for e in events)
+
+
+def test_a_key_scoped_to_other_warehouses_still_gives_the_order_s_reservations_back(
+    order_id: int, stocked: Database
+) -> None:
+    only_nj = replace(factories.scoped("web"), warehouses=frozenset({"NJ"}))
+
+    with stocked.transaction() as session:
+        lifecycle.cancel_order(session, order_id, reason="gone", actor=only_nj)
+
+    assert reservations(stocked) == {ReservationStatus.RELEASED: 3}
