@@ -1,6 +1,6 @@
 """Named sequences that only grow: order numbers, the availability sequence.
 
-One conditional UPDATE … RETURNING per draw, on SQLite and PostgreSQL alike;
+One INSERT … ON CONFLICT DO UPDATE … RETURNING per draw, on SQLite and PostgreSQL alike;
 a draw of `count` numbers reserves them all at once.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import String, update
+from sqlalchemy import String
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -27,11 +27,8 @@ class Counter(Base):
 def next_value(session: Session, name: str, *, count: int = 1) -> int:
     """Reserve `count` numbers of the sequence `name`; returns the last one."""
     module: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(module.insert(Counter).on_conflict_do_nothing(), [{"name": name, "value": 0}])
-    result = session.execute(
-        update(Counter)
-        .where(Counter.name == name)
-        .values(value=Counter.value + count)
-        .returning(Counter.value)
-    )
-    return int(result.scalar_one())
+    draw = module.insert(Counter).values(name=name, value=count)
+    draw = draw.on_conflict_do_update(
+        index_elements=[Counter.name], set_={"value": Counter.value + draw.excluded.value}
+    ).returning(Counter.value)
+    return int(session.execute(draw).scalar_one())

@@ -55,18 +55,30 @@ def plan(
 
 
 def allocate(
-    session: Session, order: SalesOrder, lines: Sequence[OrderLine], *, actor: Principal
+    session: Session,
+    order: SalesOrder,
+    lines: Sequence[OrderLine],
+    *,
+    actor: Principal,
+    warehouses: Sequence[Warehouse] | None = None,
+    available: dict[tuple[int, int], int] | None = None,
 ) -> Allocated:
-    """Reserve the open units of `lines`; backorder what cannot be reserved now."""
+    """Reserve the open units of `lines`; backorder what cannot be reserved now.
+
+    A caller that has just read the channel's serving warehouses (in rank order) and
+    the stock available there (intake) passes them, saving both reads.
+    """
     live = [line for line in lines if line.item_id is not None and line.open > 0]
     if not live:
         return Allocated(0, 0)
-    warehouses = catalog.serving_warehouses(session, order.channel_id)
-    available = balances.available_at(
-        session,
-        [line.item_id for line in live if line.item_id is not None],
-        [w.id for w in warehouses],
-    )
+    if warehouses is None:
+        warehouses = catalog.serving_warehouses(session, order.channel_id)
+    if available is None:
+        available = balances.available_at(
+            session,
+            [line.item_id for line in live if line.item_id is not None],
+            [w.id for w in warehouses],
+        )
     chosen = plan(live, warehouses, available)
     outcomes = reserve_many(
         session,

@@ -10,14 +10,24 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import exists, func, insert, or_, select
+from sqlalchemy import and_, exists, func, insert, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import InstrumentedAttribute, Session, load_only
+from sqlalchemy.orm import InstrumentedAttribute, Session, load_only, make_transient_to_detached
 
+from oms.catalog.models import Channel, ChannelWarehouse, Item, Warehouse
+from oms.inventory.models import Balance
 from oms.kit.paging import Page, PageRequest, paginate
-from oms.orders.models import OrderAllocation, OrderEvent, OrderHold, OrderLine, SalesOrder
+from oms.orders.models import (
+    OrderAllocation,
+    OrderEvent,
+    OrderHold,
+    OrderLine,
+    OrderStatus,
+    SalesOrder,
+)
 
 
 def insert_order_once(session: Session, values: dict[str, Any]) -> int | None:
@@ -265,3 +275,87 @@ def events_page(session: Session, order_id: int, page: PageRequest) -> Page[Orde
         default_sort="id",
         id_column=OrderEvent.id,
     )
+
+
+# -- intake ----------------------------------------------------------------------------
+
+
+def intake_channel(session: Session, code: str) -> tuple[Channel | None, list[Warehouse]]:
+    """The channel with this code and its active warehouses in rank order, in one query."""
+    stmt = (
+        select(Channel, Warehouse)
+        .outerjoin(ChannelWarehouse, ChannelWarehouse.channel_id == Channel.id)
+        .outerjoin(
+            Warehouse,
+            and_(Warehouse.id == ChannelWarehouse.warehouse_id, Warehouse.active.is_(True)),
+        )
+        .where(Channel.code == code)
+        .order_by(ChannelWarehouse.rank, Warehouse.code)
+    )
+    rows = session.execute(stmt).all()
+    if not rows:
+        return None, []
+    return rows[0][0], [warehouse for _, warehouse in rows if warehouse is not None]
+
+
+def intake_items(
+    session: Session, skus: Sequence[str], warehouse_ids: Sequence[int]
+) -> tuple[dict[str, Item], dict[tuple[int, int], int]]:
+    """The items with these SKUs, and what each has available at these warehouses
+    (item id, warehouse id → units; absent pairs have none), in one query."""
+    stmt = (
+        select(
+            Item, Balance.warehouse_id, Balance.on_hand - Balance.reserved - Balance.safety_stock
+        )
+        .outerjoin(
+            Balance,
+            and_(Balance.item_id == Item.id, Balance.warehouse_id.in_(list(warehouse_ids))),
+        )
+        .where(Item.sku.in_(sorted(set(skus))))
+    )
+    items: dict[str, Item] = {}
+    available: dict[tuple[int, int], int] = {}
+    for item, warehouse_id, units in session.execute(stmt):
+        items[item.sku] = item
+        if warehouse_id is not None:
+            available[(item.id, int(warehouse_id))] = max(0, int(units))
+    return items, available
+
+
+def attach(session: Session, record: Any) -> None:
+    """Make the object of a row just inserted by a statement persistent, without reading
+    it back: its attributes must hold every column's value."""
+    make_transient_to_detached(record)
+    session.add(record)
+
+
+def add_lines(session: Session, lines: Sequence[OrderLine]) -> None:
+    """Insert an order's new lines in one multi-row statement and make them persistent
+    without reading them back; their every column must be set. Ids are matched by line
+    number, since RETURNING need not keep the rows' order (SQLite)."""
+    if not lines:
+        return
+    columns = [c.key for c in OrderLine.__mapper__.column_attrs if c.key != "id"]
+    rows = [{name: getattr(line, name) for name in columns} for line in lines]
+    stmt = insert(OrderLine).values(rows).returning(OrderLine.line_number, OrderLine.id)
+    ids = {int(number): int(line_id) for number, line_id in session.execute(stmt)}
+    for line in lines:
+        line.id = ids[line.line_number]
+        attach(session, line)
+
+
+def open_order_value(
+    session: Session, customer_id: int, *, excluding: int | None = None
+) -> dict[str, Decimal]:
+    """The total of a customer's orders neither cancelled nor closed, per currency."""
+    stmt = (
+        select(SalesOrder.currency, func.sum(SalesOrder.total))
+        .where(
+            SalesOrder.customer_id == customer_id,
+            SalesOrder.status.not_in([OrderStatus.CANCELLED, OrderStatus.CLOSED]),
+        )
+        .group_by(SalesOrder.currency)
+    )
+    if excluding is not None:
+        stmt = stmt.where(SalesOrder.id != excluding)
+    return {str(currency): Decimal(total) for currency, total in session.execute(stmt)}

@@ -1,0 +1,478 @@
+"""Order intake: one channel order in, one sales order out, exactly once.
+
+    payload ─► parse ─► check channel, SKUs, currency, totals, customer
+                          │ problems: refuse them all (ValidationFailed), or, when
+                          │ the channel says so, go on and hold the order
+                          ▼
+    INSERT … ON CONFLICT (channel, external id) DO NOTHING
+        inserted  ─► lines, allocation, credit check, holds, status, timeline  → created
+        existed, same content hash                                            → duplicate
+        existed, other content ─► change request (lifecycle)        → changed | refused
+
+The unique constraint, not a read before the write, decides which of several
+concurrent deliveries creates the order. An entry point stores the raw payload
+in the inbox first, in a transaction of its own (`store`), then calls `receive`
+in a second one, which also records the outcome; when that fails, it records
+the failure in a third (`record_failure`), so the payload can be replayed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from oms import sequences
+from oms.auth.principal import Principal
+from oms.catalog import customers
+from oms.catalog import repository as catalog
+from oms.catalog.models import Channel, Customer, CustomerType, Item
+from oms.catalog.schemas import CustomerCreate
+from oms.errors import OmsError, Problem, ValidationFailed
+from oms.inbox import service as inbox
+from oms.inbox.models import InboxStatus
+from oms.kit import clock
+from oms.kit.paging import PageRequest
+from oms.orders import allocation, credit, edits, repository, status, timeline, validation
+from oms.orders.models import HoldType, OrderHold, OrderLine, OrderStatus, SalesOrder
+from oms.orders.schemas import CustomerRef, OrderIn, computed_totals, content_hash
+from oms.orders.validation import Parsed
+
+KIND = "sales_order"
+SEQUENCE = "sales_order"
+
+
+class Outcome(StrEnum):
+    CREATED = "created"
+    DUPLICATE = "duplicate"
+    CHANGED = "changed"
+    REFUSED = "refused"
+
+
+INBOX_STATUS = {
+    Outcome.CREATED: InboxStatus.ACCEPTED,
+    Outcome.DUPLICATE: InboxStatus.DUPLICATE,
+    Outcome.CHANGED: InboxStatus.CHANGED,
+    Outcome.REFUSED: InboxStatus.REFUSED,
+}
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    """What became of one delivery: the order made, found or changed, with its lines and
+    active holds; `problems` are those the order was held for (or why a change was refused)."""
+
+    outcome: Outcome
+    order: SalesOrder
+    lines: list[OrderLine]
+    holds: list[OrderHold]
+    problems: list[Problem] = field(default_factory=list)
+    reason: str | None = None
+    """Why a change request was refused."""
+    details: dict[str, Any] = field(default_factory=dict)
+    """What a change request changed, or the particulars of its refusal."""
+
+
+# -- entry points' steps ---------------------------------------------------------------
+
+
+def inbound(body: str, *, source: str) -> inbox.Inbound:
+    """A payload as the inbox keeps it, with its channel and external id when readable."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    fields = data if isinstance(data, dict) else {}
+    return inbox.Inbound(
+        kind=KIND,
+        source=source,
+        body=body,
+        channel=_short_text(fields.get("channel"), 32),
+        external_id=_short_text(fields.get("external_id"), 100),
+    )
+
+
+def _short_text(value: Any, limit: int) -> str | None:
+    return value.strip() if isinstance(value, str) and 0 < len(value.strip()) <= limit else None
+
+
+def store(session: Session, bodies: Sequence[str], *, source: str, actor: Principal) -> list[int]:
+    """Keep payloads raw, before anything reads them (one statement); their inbox ids."""
+    return inbox.store_many(session, [inbound(b, source=source) for b in bodies], actor=actor.label)
+
+
+def receive(session: Session, inbox_id: int, body: str, *, actor: Principal) -> IntakeResult:
+    """Parse and accept a stored payload, and note the outcome on its inbox message."""
+    result = _accept(session, validation.parse(body), inbox_id=inbox_id, actor=actor)
+    refusal = [Problem("body", result.reason, "order.change_refused")] if result.reason else []
+    inbox.record_outcome(
+        session,
+        inbox_id,
+        status=INBOX_STATUS[result.outcome],
+        document_id=result.order.number,
+        outcome=summary(result),
+        problems=result.problems or refusal,
+    )
+    return result
+
+
+def receive_each(
+    session: Session, messages: Sequence[tuple[int, str]], *, actor: Principal
+) -> list[IntakeResult | ValidationFailed]:
+    """`receive` for many stored payloads, each in a savepoint of its own, so that one bad
+    order leaves the others alone; a failure is noted on its message and returned."""
+    outcomes: list[IntakeResult | ValidationFailed] = []
+    for inbox_id, body in messages:
+        try:
+            with session.begin_nested():
+                outcomes.append(receive(session, inbox_id, body, actor=actor))
+        except OmsError as exc:
+            failed = as_validation_failure(exc)
+            record_failure(session, inbox_id, failed.problems)
+            outcomes.append(failed)
+    return outcomes
+
+
+def record_failure(session: Session, inbox_id: int, problems: Sequence[Problem]) -> None:
+    """Mark a stored payload failed, with every problem, for a replay after the fix."""
+    inbox.record_outcome(session, inbox_id, status=InboxStatus.FAILED, problems=problems)
+
+
+def as_validation_failure(error: OmsError) -> ValidationFailed:
+    """Any business failure of an intake as field problems (an inbox message keeps those)."""
+    if isinstance(error, ValidationFailed):
+        return error
+    return ValidationFailed([Problem("body", error.message, error.code)], code=error.code)
+
+
+def summary(result: IntakeResult) -> dict[str, Any]:
+    """The outcome an inbox message keeps."""
+    return {
+        "outcome": result.outcome.value,
+        "order_id": result.order.id,
+        "number": result.order.number,
+        "status": str(result.order.status),
+        "holds": [str(h.type) for h in result.holds],
+    }
+
+
+# -- the service -----------------------------------------------------------------------
+
+
+def accept(
+    session: Session, payload: OrderIn, *, inbox_id: int | None, actor: Principal
+) -> IntakeResult:
+    """Create the order, or recognise a re-delivery of it (duplicate or change request)."""
+    return _accept(session, Parsed(order=payload), inbox_id=inbox_id, actor=actor)
+
+
+def _accept(
+    session: Session, parsed: Parsed, *, inbox_id: int | None, actor: Principal
+) -> IntakeResult:
+    payload = parsed.order
+    channel, warehouses = repository.intake_channel(session, payload.channel)
+    items, available = repository.intake_items(
+        session, [line.sku for line in payload.lines], [w.id for w in warehouses]
+    )
+    unusable = validation.channel_problems(
+        channel, payload.channel, visible=actor.sees_channel(payload.channel)
+    )
+    customer, customer_problems = _linked_customer(session, payload.customer)
+    problems = [
+        *parsed.address_problems,
+        *unusable,
+        *validation.catalog_problems(payload, channel=None if unusable else channel, items=items),
+        *customer_problems,
+    ]
+    if unusable:
+        raise ValidationFailed(problems)
+    assert channel is not None
+    if problems and validation.on_invalid(channel) != validation.HOLD:
+        raise ValidationFailed(problems)
+    if customer is None and not customer_problems:
+        customer = _new_customer(session, payload, actor=actor)
+
+    values = _order_values(
+        parsed,
+        channel=channel,
+        customer=customer,
+        number=f"SO-{sequences.next_value(session, SEQUENCE):06d}",
+        inbox_id=inbox_id,
+    )
+    order_id = repository.insert_order_once(session, values)
+    if order_id is None:
+        return _redelivery(session, channel, parsed, values["content_hash"], problems, actor=actor)
+
+    order = SalesOrder(id=order_id, **values)
+    repository.attach(session, order)
+    lines = _lines(payload, order_id=order_id, items=items)
+    repository.add_lines(session, lines)
+    allocation.allocate(
+        session,
+        order,
+        [line for line in lines if _allocatable(line, items)],
+        actor=actor,
+        warehouses=warehouses,
+        available=available,
+    )
+
+    held = validation.holds_for(problems)
+    if customer is not None and (reason := credit.check(session, customer, order)):
+        held.append((HoldType.CREDIT, reason))
+    holds = _place_holds(session, order, held, actor=actor)
+    order.status = _derived(lines)
+    timeline.record(
+        session,
+        order,
+        "created",
+        actor=actor,
+        data={
+            "channel": channel.code,
+            "inbox_id": inbox_id,
+            "lines": len(lines),
+            "total": str(order.total),
+            "currency": order.currency,
+        },
+    )
+    for hold in holds:
+        timeline.record(
+            session,
+            order,
+            "held",
+            actor=actor,
+            data={"hold_id": hold.id, "type": str(hold.type), "reason": hold.reason},
+        )
+    return IntakeResult(Outcome.CREATED, order, lines, holds, problems)
+
+
+def _redelivery(
+    session: Session,
+    channel: Channel,
+    parsed: Parsed,
+    digest: str,
+    problems: list[Problem],
+    *,
+    actor: Principal,
+) -> IntakeResult:
+    """The order exists: the same content is a duplicate, other content a change request."""
+    existing = repository.order_by_external_id(session, channel.id, parsed.order.external_id)
+    assert existing is not None, "the insert found the order, so it exists"
+    if existing.content_hash == digest:
+        return IntakeResult(
+            Outcome.DUPLICATE,
+            existing,
+            repository.lines_of(session, existing.id),
+            repository.holds_of(session, existing.id, active_only=True),
+        )
+    # A change reaches a live order only when it is valid as a whole: no holds for it.
+    if problems:
+        raise ValidationFailed(problems)
+    return _change_request(session, existing, parsed.order, actor=actor)
+
+
+def _change_request(
+    session: Session, order: SalesOrder, incoming: OrderIn, *, actor: Principal
+) -> IntakeResult:
+    """Hand a re-delivery with other content to the lifecycle, which applies it if the
+    order still allows it, else refuses it with the reason and changes nothing."""
+    change = edits.apply_change_request(session, order, incoming, actor=actor)
+    return IntakeResult(
+        Outcome.CHANGED if change.applied else Outcome.REFUSED,
+        order,
+        repository.lines_of(session, order.id),
+        repository.holds_of(session, order.id, active_only=True),
+        reason=change.reason,
+        details=change.details if not change.applied else change.changes,
+    )
+
+
+# -- parts -----------------------------------------------------------------------------
+
+
+def _linked_customer(session: Session, ref: CustomerRef) -> tuple[Customer | None, list[Problem]]:
+    """The customer an order names by id or account number (which must exist), else the
+    one with its e-mail address; None when a new one is to be made."""
+    if ref.id is not None:
+        found = catalog.customer_by_id(session, ref.id)
+        if found is None:
+            return None, [
+                Problem("customer.id", f"no customer has the id {ref.id}", "order.unknown_customer")
+            ]
+        return found, []
+    if ref.account_number:
+        found = catalog.customer_by_account_number(session, ref.account_number)
+        if found is None:
+            message = f"no customer has the account number {ref.account_number!r}"
+            return None, [Problem("customer.account_number", message, "order.unknown_customer")]
+        return found, []
+    if ref.email:
+        page = customers.search_customers(
+            session,
+            catalog.CustomerFilter(email=ref.email, active=True),
+            PageRequest(limit=1, sort="id"),
+        )
+        return (page.items[0] if page.items else None), []
+    return None, []
+
+
+def _new_customer(session: Session, payload: OrderIn, *, actor: Principal) -> Customer:
+    """A B2C customer made from the order's snapshot of its buyer."""
+    ref = payload.customer
+    name = ref.name or payload.ship_to.name or ref.email or "unnamed customer"
+    data = CustomerCreate(
+        type=CustomerType.B2C,
+        name=name,
+        emails=[ref.email] if ref.email else None,
+        phones=[ref.phone] if ref.phone else None,
+    )
+    return customers.create_customer(session, data, actor=actor)
+
+
+def _digest(parsed: Parsed) -> str:
+    """The content hash; addresses set apart as malformed count as sent."""
+    if not parsed.addresses:
+        return content_hash(parsed.order)
+    canonical = json.dumps(
+        {"order": content_hash(parsed.order), "addresses": parsed.addresses},
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _order_values(
+    parsed: Parsed,
+    *,
+    channel: Channel,
+    customer: Customer | None,
+    number: str,
+    inbox_id: int | None,
+) -> dict[str, Any]:
+    """Every column of the new order (it is not read back after the insert)."""
+    payload = parsed.order
+    totals = computed_totals(payload)
+    now = clock.now()
+    addresses = {
+        name: parsed.addresses.get(name)
+        or (address.model_dump(mode="json", exclude_none=True) if address else None)
+        for name, address in (("ship_to", payload.ship_to), ("bill_to", payload.bill_to))
+    }
+    cancelled = payload.cancelled
+    return {
+        "number": number,
+        "channel_id": channel.id,
+        "external_id": payload.external_id,
+        "customer_id": customer.id if customer else None,
+        "customer_name": payload.customer.name or (customer.name if customer else None),
+        "customer_email": payload.customer.email or (customer.email if customer else None),
+        "bill_to": addresses["bill_to"],
+        "ship_to": addresses["ship_to"],
+        "currency": payload.currency,
+        "subtotal": totals["subtotal"],
+        "discount_total": totals["discount_total"],
+        "tax_total": totals["tax_total"],
+        "shipping_charge": payload.shipping_charge,
+        "total": totals["total"],
+        "service_level": payload.service_level,
+        "ship_by": payload.ship_by,
+        "deliver_by": payload.deliver_by,
+        "priority": payload.priority,
+        "notes": payload.notes,
+        "gift": payload.gift,
+        "attributes": payload.attributes,
+        "status": status.derive(
+            [
+                status.Buckets(ordered=line.quantity, cancelled=line.quantity if cancelled else 0)
+                for line in payload.lines
+            ],
+            accepted=True,
+            closed=False,
+        ),
+        "accepted": True,
+        "content_hash": _digest(parsed),
+        "inbox_id": inbox_id,
+        "placed_at": payload.placed_at or now,
+        "created_at": now,
+        "updated_at": now,
+        "closed_at": None,
+        "cancel_reason": payload.cancel_reason if cancelled else None,
+        "version": 1,
+    }
+
+
+def _lines(payload: OrderIn, *, order_id: int, items: dict[str, Item]) -> list[OrderLine]:
+    """The order's lines; an unknown SKU (on a held order) has no item."""
+    return [
+        OrderLine(
+            order_id=order_id,
+            line_number=line.line_number,
+            item_id=items[line.sku].id if line.sku in items else None,
+            sku=line.sku,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            discount=line.discount,
+            tax=line.tax,
+            allocated=0,
+            backordered=0,
+            released=0,
+            shipped=0,
+            delivered=0,
+            cancelled=line.quantity if payload.cancelled else 0,
+            returned=0,
+            attributes=line.attributes,
+        )
+        for line in payload.lines
+    ]
+
+
+def _allocatable(line: OrderLine, items: dict[str, Item]) -> bool:
+    """Only a line of a known, active item is reserved."""
+    item = items.get(line.sku)
+    return item is not None and item.active and line.cancelled < line.quantity
+
+
+def _place_holds(
+    session: Session, order: SalesOrder, held: list[tuple[HoldType, str]], *, actor: Principal
+) -> list[OrderHold]:
+    now = clock.now()
+    holds = [
+        OrderHold(
+            order_id=order.id,
+            type=kind,
+            reason=reason,
+            placed_by=actor.label,
+            placed_at=now,
+            released_by=None,
+            released_at=None,
+            release_note=None,
+        )
+        for kind, reason in held
+    ]
+    if holds:
+        repository.add_holds(session, holds)
+    return holds
+
+
+def _derived(lines: Sequence[OrderLine]) -> OrderStatus:
+    return status.derive(
+        [
+            status.Buckets(
+                ordered=line.quantity,
+                allocated=line.allocated,
+                backordered=line.backordered,
+                released=line.released,
+                shipped=line.shipped,
+                delivered=line.delivered,
+                cancelled=line.cancelled,
+            )
+            for line in lines
+        ],
+        accepted=True,
+        closed=False,
+    )
