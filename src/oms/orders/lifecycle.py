@@ -113,17 +113,16 @@ def get_order(
 ) -> SalesOrder:
     """The order with this id; an order of a channel outside the actor's scope does not exist."""
     order = repository.order_by_id(session, order_id, lock=lock)
-    if order is None or not actor.sees_channel(channel_code(session, order, actor=actor)):
+    if order is None or not _in_scope(session, order, actor):
         raise OrderNotFound(order_id)
     return order
 
 
-def channel_code(session: Session, order: SalesOrder, *, actor: Principal | None = None) -> str:
-    """The code of the order's channel (no query when the actor sees every channel)."""
-    if actor is not None and actor.channels is None:
-        return ""
+def _in_scope(session: Session, order: SalesOrder, actor: Principal) -> bool:
+    if actor.channels is None:
+        return True
     found = catalog.channels_by_ids(session, [order.channel_id])
-    return found[0].code if found else ""
+    return bool(found) and actor.sees_channel(found[0].code)
 
 
 def line_of(order: SalesOrder, lines: Sequence[OrderLine], line_number: int) -> OrderLine:
