@@ -3,6 +3,8 @@ with its code, every reservation given back, the ledger still equal to the balan
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 
 import pytest
@@ -313,3 +315,28 @@ def test_a_key_scoped_to_other_warehouses_still_gives_the_order_s_reservations_b
         lifecycle.cancel_order(session, order_id, reason="gone", actor=only_nj)
 
     assert reservations(stocked) == {ReservationStatus.RELEASED: 3}
+
+
+@pytest.mark.postgres_only
+def test_concurrent_cancellations_of_one_order_cancel_it_once(
+    order_id: int, stocked: Database
+) -> None:
+    start = threading.Barrier(4)
+
+    def attempt(n: int) -> str:
+        start.wait()
+        try:
+            with stocked.transaction() as session:
+                lifecycle.cancel_order(session, order_id, reason=f"try {n}", actor=SYSTEM)
+        except InvalidTransition as refused:
+            return refused.code
+        return "cancelled"
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = sorted(pool.map(attempt, range(4)))
+
+    assert outcomes == ["cancelled"] + ["order.cannot_cancel_cancelled"] * 3
+    assert reservations(stocked) == {ReservationStatus.RELEASED: 3}
+    with stocked.transaction() as session:
+        assert [e.type for e in repository.events_of(session, order_id)] == ["created", "cancelled"]
+        assert factories.ledger_holds(session)
