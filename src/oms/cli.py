@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+from collections import Counter
 from contextlib import ExitStack
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TextIO
 
@@ -28,6 +30,8 @@ if TYPE_CHECKING:
     from oms.config import Settings
     from oms.db import Database
     from oms.inventory.balances import Verification
+    from oms.orders.models import OrderEvent
+    from oms.orders.views import OrderOut
 
 app = typer.Typer(help="Item OMS: orders, stock, routing and purchasing.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -42,6 +46,8 @@ inventory_app = typer.Typer(
     help="Stock: prove the ledger, import WMS counts, adjust.", no_args_is_help=True
 )
 app.add_typer(inventory_app, name="inventory")
+orders_app = typer.Typer(help="Sales orders: import a file, show one.", no_args_is_help=True)
+app.add_typer(orders_app, name="orders")
 
 console = Console()
 err = Console(stderr=True)
@@ -682,3 +688,180 @@ def inventory_adjust(
         markup=False,
         soft_wrap=True,
     )
+
+
+# -- orders --------------------------------------------------------------------------
+
+
+@dataclass
+class _OrderImport:
+    """What `oms orders import` did: a count per outcome, and each failure by line."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    failures: list[tuple[int, list[Problem]]] = field(default_factory=list)
+    refusals: list[tuple[int, str, str]] = field(default_factory=list)
+
+
+OUTCOMES = ("created", "duplicate", "changed", "refused", "failed")
+STORE_CHUNK = 500
+
+
+@orders_app.command("import")
+def orders_import(
+    file: Annotated[str, typer.Argument(help="A JSON lines file, one order a line; `-`: stdin.")],
+) -> None:
+    """Take in orders as the API does: every line is kept raw in the inbox first, then each
+    order is accepted in a transaction of its own; a summary and every failure at its line
+    (exit 2 when any failed; `GET /api/v1/inbox?status=failed` lists them for a replay)."""
+    from oms.orders import intake
+
+    if file != "-" and not Path(file).is_file():
+        _print_field_problems([Problem("FILE", f"{file} is not a readable file")])
+        raise typer.Exit(code=2)
+    try:
+        text = sys.stdin.read() if file == "-" else Path(file).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        _print_field_problems([Problem("FILE", "is not UTF-8 text")])
+        raise typer.Exit(code=2) from exc
+    numbered = [(n, line.strip()) for n, line in enumerate(text.splitlines(), 1) if line.strip()]
+    database = _database()
+    actor = _admin_actor()
+    done = _OrderImport()
+    with _progress_bar() as bar:
+        progress = _Bar(bar)
+        progress.begin("storing raw", total=len(numbered))
+        inbox_ids: list[int] = []
+        for start in range(0, len(numbered), STORE_CHUNK):
+            chunk = [body for _, body in numbered[start : start + STORE_CHUNK]]
+            with database.transaction() as session:
+                inbox_ids += intake.store(session, chunk, source="file", actor=actor)
+            progress.advance(len(chunk))
+        progress.begin("importing", total=len(numbered))
+        for (line, body), inbox_id in zip(numbered, inbox_ids, strict=True):
+            try:
+                with database.transaction() as session:
+                    result = intake.receive(session, inbox_id, body, actor=actor)
+            except OmsError as exc:
+                failed = intake.as_validation_failure(exc)
+                with database.transaction() as session:
+                    intake.record_failure(session, inbox_id, failed.problems)
+                done.counts["failed"] += 1
+                done.failures.append((line, failed.problems))
+            else:
+                done.counts[result.outcome.value] += 1
+                if result.reason:
+                    done.refusals.append((line, result.order.number, result.reason))
+            progress.advance(1)
+    _print_order_import(file, done)
+    if done.failures:
+        raise typer.Exit(code=2)
+
+
+def _print_order_import(file: str, done: _OrderImport) -> None:
+    if done.failures:
+        table = Table("line", "where", "problem", title=f"{len(done.failures)} order(s) failed")
+        for line, problems in done.failures:
+            for problem in problems:
+                table.add_row(str(line), problem.path, problem.message)
+        err.print(table)
+    if done.refusals:
+        table = Table("line", "order", "change refused because", title="Refused changes")
+        for line, number, reason in done.refusals:
+            table.add_row(str(line), number, reason)
+        err.print(table)
+    counts = ", ".join(f"{done.counts[o]} {o}" for o in OUTCOMES)
+    console.print(f"orders from {file}: {counts}", markup=False, soft_wrap=True)
+
+
+@orders_app.command("show")
+def orders_show(
+    number: Annotated[str, typer.Argument(help="The order number, as SO-000123 (or 123).")],
+) -> None:
+    """One order: header, lines with every quantity bucket, holds, allocations, timeline."""
+    from oms.orders import lifecycle, repository, views
+
+    wanted = f"SO-{int(number):06d}" if number.strip().isdigit() else number.strip().upper()
+    database = _database()
+    with database.transaction() as session:
+        order = repository.order_by_number(session, wanted)
+        if order is None:
+            raise _fail(lifecycle.OrderNotFound(wanted))
+        shown = views.order_out(session, order)
+        events = repository.events_of(session, order.id)
+    _print_order(shown, events)
+
+
+def _print_order(order: OrderOut, events: list[OrderEvent]) -> None:
+    from rich.panel import Panel
+
+    ship_to = order.ship_to
+    where = ", ".join(
+        str(ship_to[k])
+        for k in ("name", "line1", "city", "region", "postal_code", "country")
+        if ship_to.get(k)
+    )
+    held = [h.type.value for h in order.holds if h.active]
+    header = [
+        f"[bold]{order.number}[/bold]  {order.status.value}"
+        + (f"  [red]on hold: {', '.join(held)}[/red]" if held else ""),
+        f"channel {order.channel}, external id {order.external_id}, placed "
+        f"{order.placed_at:%Y-%m-%d %H:%M} UTC, version {order.version}",
+        f"customer {order.customer.name or '-'} <{order.customer.email or '-'}>"
+        + (f" (id {order.customer.id})" if order.customer.id else ""),
+        f"ship to {where}",
+        f"{order.service_level.value}, priority {order.priority}"
+        + (f", ship by {order.ship_by:%Y-%m-%d}" if order.ship_by else "")
+        + (f", deliver by {order.deliver_by:%Y-%m-%d}" if order.deliver_by else ""),
+        f"subtotal {order.subtotal:.2f}, discounts {order.discount_total:.2f}, tax "
+        f"{order.tax_total:.2f}, shipping {order.shipping_charge:.2f}, "
+        f"[bold]total {order.total:.2f} {order.currency}[/bold]",
+    ]
+    if order.cancel_reason:
+        header.append(f"cancelled: {order.cancel_reason}")
+    if order.closed_at:
+        header.append(f"closed {order.closed_at:%Y-%m-%d %H:%M} UTC")
+    console.print(Panel("\n".join(header), title="Sales order", expand=False))
+    buckets = ("open", "allocated", "backordered", "released", "shipped", "delivered")
+    lines = Table(
+        "line", "sku", "ordered", *buckets, "cancelled", "returned", "unit price", title="Lines"
+    )
+    allocations = Table("line", "sku", "warehouse", "quantity", "reservation", title="Allocations")
+    for line in order.lines:
+        lines.add_row(
+            str(line.line_number),
+            line.sku,
+            str(line.quantity),
+            *(str(getattr(line, b)) for b in buckets),
+            str(line.cancelled),
+            str(line.returned),
+            f"{line.unit_price:.2f}",
+        )
+        for a in line.allocations:
+            allocations.add_row(
+                str(line.line_number), line.sku, a.warehouse, str(a.quantity), str(a.reservation_id)
+            )
+    console.print(lines)
+    if allocations.row_count:
+        console.print(allocations)
+    if order.holds:
+        holds = Table("id", "type", "state", "reason", "placed", "released", title="Holds")
+        for h in order.holds:
+            released = (
+                f"{h.released_at:%Y-%m-%d %H:%M} by {h.released_by}: {h.release_note}"
+                if h.released_at
+                else ""
+            )
+            holds.add_row(
+                str(h.id),
+                h.type.value,
+                "active" if h.active else "released",
+                h.reason,
+                f"{h.placed_at:%Y-%m-%d %H:%M} by {h.placed_by}",
+                released,
+            )
+        console.print(holds)
+    timeline = Table("at", "event", "actor", "details", title="Timeline")
+    for e in events:
+        details = ", ".join(f"{k}={v}" for k, v in e.data.items() if v not in (None, [], {}))
+        timeline.add_row(f"{e.at:%Y-%m-%d %H:%M:%S}", e.type, e.actor, details)
+    console.print(timeline)
