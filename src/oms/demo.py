@@ -12,7 +12,11 @@ warehouses) by appending a step there.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import random
 from collections.abc import Callable
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -31,6 +35,10 @@ from oms.catalog.schemas import (
 )
 from oms.inventory import balances, ledger
 from oms.inventory import settings as inventory_settings
+from oms.kit import clock
+from oms.orders import holds, intake, lifecycle
+from oms.orders import repository as order_repository
+from oms.orders.models import HoldType
 
 GS1_DEMO_PREFIX = "0614141"
 """The company prefix GS1 uses in its own examples; no real product carries it."""
@@ -373,6 +381,163 @@ def _load_stock(session: Session) -> int:
     return created
 
 
+# -- a month of sales orders ------------------------------------------------------------
+
+ORDER_DAYS = 30
+PRICES = {
+    "WID-BLU": "12.50",
+    "WID-RED": "12.50",
+    "WID-GRN": "12.50",
+    "GAD-100": "89.00",
+    "GAD-200": "129.00",
+    "BRK-S": "4.20",
+    "BRK-L": "7.90",
+    "HNG-BRS": "3.10",
+    "VLV-050": "18.40",
+    "VLV-100": "27.60",
+    "SPR-32T": "22.00",
+    "GSK-KIT": "15.75",
+    "FIT-ELB": "2.35",
+    "LAMP-DSK": "49.99",
+    "CHR-OFF": "1349.00",
+    "BAT-LI20": "139.00",
+    "CLN-SPR": "6.80",
+    "TAPE-PKG": "3.99",
+    "GLV-NIT": "11.25",
+    "MUG-CER": "8.50",
+}
+FIRST_WAREHOUSE = {c["code"]: c["warehouses"][0] for c in CHANNELS}
+
+
+@dataclass(frozen=True)
+class DemoOrder:
+    """One demo order as its channel sends it, and what happens to it after intake."""
+
+    payload: dict[str, Any]
+    days_ago: float
+    hold: tuple[HoldType, str] | None = None
+    cancel: str | None = None
+    cancel_line: tuple[int, str] | None = None
+    close: bool = False
+
+
+def demo_orders() -> list[DemoOrder]:
+    """A month of orders (three a day over web, Amazon and B2B), the same on every call.
+
+    Ordinary lines stay well inside the first warehouse's stock above its reorder
+    point, so the demo's reorder picture is the stock step's; orders for the four
+    low-stock items ask for more than there is, and are partly or wholly backordered.
+    """
+    rng = random.Random(4)
+    margin = {
+        (sku, code): on_hand - reorder_point - 8
+        for sku, code, on_hand, reorder_point, _ in _stock_levels()
+    }
+    plentiful = [sku for sku, *_ in ITEMS if sku not in LOW_STOCK]
+    orders = []
+    for n in range(ORDER_DAYS * 3):
+        channel = ("web", "amazon", "web", "b2b", "amazon", "web")[n % 6]
+        warehouse = FIRST_WAREHOUSE[channel]
+        most = 12 if channel == "b2b" else 3
+        lines: list[tuple[str, int]] = []
+        for sku in rng.sample(plentiful, rng.randint(1, 3)):
+            quantity = rng.randint(1, most)
+            if margin[(sku, warehouse)] >= quantity:
+                margin[(sku, warehouse)] -= quantity
+                lines.append((sku, quantity))
+        if n % 9 == 4:
+            lines.append((sorted(LOW_STOCK)[n % 4], 12 + n % 5))
+        if n % 18 == 13:
+            lines = [(sorted(LOW_STOCK)[n % 4], 25)]
+        if not lines:
+            lines.append(("FIT-ELB", 1))
+        orders.append(_demo_order(n, channel, lines, days_ago=ORDER_DAYS - (n + rng.random()) / 3))
+    # What people did with some of them.
+    for n, hold in (
+        (7, (HoldType.MANUAL, "customer asked to wait for a second parcel")),
+        (20, (HoldType.FRAUD, "billing and shipping countries differ")),
+        (44, (HoldType.MANUAL, "gift message to confirm")),
+        (61, (HoldType.FRAUD, "three orders in an hour from a new account")),
+        (80, (HoldType.MANUAL, "address to check with the customer")),
+    ):
+        orders[n] = replace(orders[n], hold=hold)
+    for n in (11, 26, 38, 53, 70):
+        orders[n] = replace(orders[n], cancel="customer cancelled")
+    for n in (11, 26):
+        orders[n] = replace(orders[n], close=True)
+    orders[33] = replace(orders[33], cancel_line=(1, "item no longer wanted"))
+    # Northwind's big order takes its open orders over the credit limit: a credit hold.
+    orders.append(
+        _demo_order(
+            len(orders), "b2b", [("CHR-OFF", 36), ("LAMP-DSK", 40)], days_ago=0.5, account="NW-1001"
+        )
+    )
+    return orders
+
+
+def _demo_order(
+    n: int, channel: str, lines: list[tuple[str, int]], *, days_ago: float, account: str = ""
+) -> DemoOrder:
+    buyer = CUSTOMERS[(2 + n % 2) if channel == "b2b" else n % 2]
+    reference = {"web": f"W{100100 + n}", "amazon": f"113-{4411000 + n * 37:07d}"}
+    customer: dict[str, Any] = (
+        {"account_number": account or buyer["account_number"]}
+        if channel == "b2b"
+        else {"name": buyer["name"], "email": buyer["emails"][0]}
+    )
+    address = dict(buyer["addresses"][0])
+    address.setdefault("name", address.pop("company", buyer["name"]))
+    payload = {
+        "channel": channel,
+        "external_id": reference.get(channel, f"PO-{7000 + n}"),
+        "currency": "USD",
+        "customer": customer,
+        "ship_to": address,
+        "lines": [
+            {"sku": sku, "quantity": quantity, "unit_price": PRICES[sku]} for sku, quantity in lines
+        ],
+        "service_level": "expedited" if n % 10 == 3 else "standard",
+        "priority": 5 if channel == "b2b" else 0,
+    }
+    return DemoOrder(payload=payload, days_ago=days_ago)
+
+
+def _load_orders(session: Session) -> int:
+    """Send the demo's orders through intake (raw first into the inbox, as the API does),
+    then hold, cancel and close some as a person would. Orders already there are left
+    alone, so loading again changes nothing, whenever it runs."""
+    wanted = demo_orders()
+    channel_ids = {
+        c.code: c.id for c in repository.channels_by_codes(session, FIRST_WAREHOUSE).values()
+    }
+    known = order_repository.external_ids_of(
+        session, [(channel_ids[o.payload["channel"]], o.payload["external_id"]) for o in wanted]
+    )
+    now = clock.now()
+    created = 0
+    for demo_order in wanted:
+        payload = demo_order.payload
+        if (channel_ids[payload["channel"]], payload["external_id"]) in known:
+            continue
+        placed_at = now - dt.timedelta(days=demo_order.days_ago)
+        body = json.dumps({**payload, "placed_at": placed_at.isoformat(timespec="seconds")})
+        [inbox_id] = intake.store(session, [body], source="demo", actor=SYSTEM)
+        result = intake.receive(session, inbox_id, body, actor=SYSTEM)
+        order_id = result.order.id
+        if demo_order.hold:
+            kind, reason = demo_order.hold
+            holds.place_hold(session, order_id, type=kind, reason=reason, actor=SYSTEM)
+        if demo_order.cancel_line:
+            line, reason = demo_order.cancel_line
+            lifecycle.cancel_line(session, order_id, line, reason=reason, actor=SYSTEM)
+        if demo_order.cancel:
+            lifecycle.cancel_order(session, order_id, reason=demo_order.cancel, actor=SYSTEM)
+        if demo_order.close:
+            lifecycle.close_order(session, order_id, actor=SYSTEM)
+        created += 1
+    return created
+
+
 STEPS: list[tuple[str, int, Callable[[Session], int]]] = [
     ("items", len(ITEMS), _load_items),
     ("warehouses", len(WAREHOUSES), _load_warehouses),
@@ -380,6 +545,7 @@ STEPS: list[tuple[str, int, Callable[[Session], int]]] = [
     ("suppliers", len(SUPPLIERS), _load_suppliers),
     ("customers", len(CUSTOMERS), _load_customers),
     ("stock balances", len(ITEMS) * len(WAREHOUSES), _load_stock),
+    ("sales orders", ORDER_DAYS * 3 + 1, _load_orders),
 ]
 """(name, records in the dataset, loader returning how many it created), in load order."""
 

@@ -359,3 +359,15 @@ def open_order_value(
     if excluding is not None:
         stmt = stmt.where(SalesOrder.id != excluding)
     return {str(currency): Decimal(total) for currency, total in session.execute(stmt)}
+
+
+def external_ids_of(session: Session, keys: Sequence[tuple[int, str]]) -> set[tuple[int, str]]:
+    """Which of these (channel id, external id) keys already name an order (one query)."""
+    if not keys:
+        return set()
+    stmt = select(SalesOrder.channel_id, SalesOrder.external_id).where(
+        SalesOrder.channel_id.in_({c for c, _ in keys}),
+        SalesOrder.external_id.in_({e for _, e in keys}),
+    )
+    wanted = set(keys)
+    return {(int(c), str(e)) for c, e in session.execute(stmt)} & wanted
