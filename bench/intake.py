@@ -6,7 +6,9 @@ warehouses and `--skus` items with more stock than the run can take, starts
 `oms serve --workers 2` as a subprocess, and measures:
 
 - single: POST /api/v1/orders, one order per request, `--concurrency` clients
-  (asyncio tasks) for `--seconds`; orders/s, p50 and p99 latency;
+  for `--seconds`; orders/s, p50 and p99 latency. wrk drives them when it is
+  installed (C, two threads: the load then costs little of the two cores the
+  server needs), else asyncio tasks with httpx (`--httpx` forces that);
 - bulk:   POST /api/v1/orders/bulk, 500 orders per request, two requests at a
   time (one per worker), `--bulk-requests` of them; orders/s.
 
@@ -32,6 +34,7 @@ import itertools
 import os
 import random
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -76,12 +79,16 @@ class Result:
     latencies: list[float] = field(default_factory=list)
     statuses: Counter[int] = field(default_factory=Counter)
     first_error: str | None = None
+    quantiles_ms: dict[int, float] = field(default_factory=dict)
+    """p50 and p99 as wrk measured them, when wrk drove the load."""
 
     @property
     def rate(self) -> float:
         return self.orders / self.seconds if self.seconds else 0.0
 
-    def percentile(self, p: float) -> float:
+    def percentile(self, p: int) -> float:
+        if p in self.quantiles_ms:
+            return self.quantiles_ms[p]
         if len(self.latencies) < 2:
             return float("nan")
         return statistics.quantiles(self.latencies, n=100)[int(p) - 1] * 1000
@@ -309,6 +316,83 @@ async def single_orders(
     return result
 
 
+WRK_SCRIPT = """
+local skus = {%(skus)s}
+local counter = 0
+local threads = 0
+
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+
+function init(args)
+  math.randomseed(tid * 7919)
+end
+
+function request()
+  counter = counter + 1
+  local first = math.random(#skus)
+  local lines = {}
+  for k = 0, math.random(3) - 1 do
+    lines[#lines + 1] = string.format(
+      '{"sku": "%%s", "quantity": %%d, "unit_price": "%%d.%%02d"}',
+      skus[(first + k - 1) %% #skus + 1], math.random(3), math.random(1, 99), math.random(0, 99))
+  end
+  local buyer = math.random(0, %(customers)d - 1)
+  local body = string.format(
+    '{"channel": "web", "external_id": "%(run)s-%%d-%%d", "currency": "USD", ' ..
+    '"customer": {"name": "Buyer %%d", "email": "buyer%%d@example.com"}, ' ..
+    '"ship_to": {"name": "Buyer %%d", "line1": "%%d Main St", "city": "Dallas", ' ..
+    '"region": "TX", "postal_code": "75201", "country": "US"}, "lines": [%%s]}',
+    tid, counter, buyer, buyer, buyer, counter, table.concat(lines, ", "))
+  return wrk.format("POST", "/api/v1/orders", {
+    ["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer %(secret)s",
+  }, body)
+end
+"""
+
+
+def wrk_single_orders(
+    base: str, secret: str, skus: list[str], *, concurrency: int, seconds: float, backend: str
+) -> Result:
+    """As `single_orders`, driven by wrk (C, two threads), so the load costs little CPU."""
+    script = WRK_SCRIPT % {
+        "skus": ", ".join(f'"{s}"' for s in skus),
+        "customers": CUSTOMERS,
+        "run": uuid.uuid4().hex[:6],
+        "secret": secret,
+    }
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as file:
+        file.write(script)
+        file.flush()
+        command = ["wrk", "-t2", f"-c{concurrency}", f"-d{int(seconds)}s", "--latency"]
+        out = subprocess.run(
+            [*command, "-s", file.name, base], capture_output=True, text=True, check=True
+        ).stdout
+    total = int(_found(r"(\d+) requests in", out))
+    duration = float(_found(r"requests in ([\d.]+)(?:s)", out))
+    failed = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    refused = int(failed.group(1)) if failed else 0
+    result = Result(backend, "single", orders=total - refused, seconds=duration)
+    result.statuses[201] = total - refused
+    if refused:
+        result.statuses[0] = refused
+        result.first_error = f"{refused} answers were not 2xx (wrk does not say which)"
+    for p in (50, 99):
+        value, unit = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
+        result.quantiles_ms[p] = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    return result
+
+
+def _found(pattern: str, text: str) -> str:
+    match = re.search(pattern, text)
+    if match is None:
+        raise RuntimeError(f"{pattern!r} not in wrk's output:\n{text}")
+    return match.group(1)
+
+
 async def bulk_orders(
     base: str, secret: str, orders: Orders, *, requests: int, backend: str
 ) -> Result:
@@ -407,16 +491,26 @@ def measure(backend: str, args: argparse.Namespace) -> list[Result]:
                 raise RuntimeError(f"no order was accepted on {backend}: {warm.first_error}")
             spy = Path(args.py_spy) / f"intake-{backend}.txt" if args.py_spy else None
             with profiled(process, spy, args.seconds):
-                single = asyncio.run(
-                    single_orders(
+                if shutil.which("wrk") and not args.httpx:
+                    single = wrk_single_orders(
                         base,
                         secret,
-                        orders,
+                        skus,
                         concurrency=args.concurrency,
                         seconds=args.seconds,
                         backend=backend,
                     )
-                )
+                else:
+                    single = asyncio.run(
+                        single_orders(
+                            base,
+                            secret,
+                            orders,
+                            concurrency=args.concurrency,
+                            seconds=args.seconds,
+                            backend=backend,
+                        )
+                    )
             bulk = asyncio.run(
                 bulk_orders(base, secret, orders, requests=args.bulk_requests, backend=backend)
             )
@@ -459,6 +553,9 @@ def main() -> None:
         "--backends", nargs="+", choices=["postgresql", "sqlite"], default=["postgresql", "sqlite"]
     )
     parser.add_argument("--no-pgbench", action="store_true", help="skip the TPC-B run")
+    parser.add_argument(
+        "--httpx", action="store_true", help="drive single orders with httpx even if wrk is here"
+    )
     parser.add_argument("--py-spy", metavar="FOLDER", help="profile the server (raw py-spy)")
     args = parser.parse_args()
     print(f"cores {os.cpu_count()}, load average before: {_load()}", flush=True)
