@@ -17,6 +17,7 @@ from oms.catalog import customers
 from oms.catalog.models import Customer, CustomerType
 from oms.orders import repository
 from oms.orders.models import SalesOrder
+from oms.orders.schemas import quantize
 
 
 def is_checked(customer: Customer | None) -> bool:
@@ -34,12 +35,13 @@ def shortfall(
     """Why an order of `order_value` (in `currency`'s limit, added to the open orders'
     value per currency) must wait for credit approval; None when it fits. Pure."""
     foreign = sorted(c for c in open_value if c != currency)
+    limit = quantize(limit, currency)
     if foreign:
         return (
             f"orders in {', '.join(foreign)} cannot be weighed against "
             f"the {currency} credit limit of {limit}"
         )
-    exposure = open_value.get(currency, Decimal(0)) + order_value
+    exposure = quantize(open_value.get(currency, Decimal(0)) + order_value, currency)
     if exposure > limit:
         return (
             f"open orders and this one come to {exposure} {currency}, "
