@@ -1,28 +1,20 @@
-"""Small factories for order tests: master data with stock, and an order made the way
-intake makes one (stored, allocated from the channel's warehouses, status derived,
-`order.created` on the timeline).
-
-Until intake's own entry point lands, `order` writes through the repository and
-`allocation.allocate`, exactly the steps intake takes after validation.
-"""
+"""Small factories for order tests: master data with stock, an order taken in through
+intake (stored, allocated from the channel's warehouses, `order.created` on the
+timeline), and stand-ins for fulfillment that move units along their buckets."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from oms import sequences
 from oms.auth.permissions import Role
 from oms.auth.principal import SYSTEM, Principal
-from oms.catalog import repository as catalog
 from oms.inventory import balances
-from oms.kit import clock
-from oms.orders import allocation, lifecycle, repository, timeline
+from oms.orders import intake, lifecycle, repository
 from oms.orders.models import OrderLine, SalesOrder
-from oms.orders.schemas import LineIn, OrderIn, content_hash
+from oms.orders.schemas import OrderIn
 from tests.integration.catalog import factories as catalog_data
 from tests.integration.inventory import factories as stock
 
@@ -77,60 +69,13 @@ def order(
     *,
     channel: str = "web",
     lines: Sequence[tuple[str, int]] = (("ABC-1", 2),),
-    accepted: bool = True,
     **overrides: Any,
 ) -> int:
-    """An order stored and allocated as intake would; its id."""
+    """An order taken in through intake (stored, allocated, `order.created`); its id."""
     given = order_in(external_id, channel=channel, lines=lines, **overrides)
-    found = catalog.channel_by_code(session, channel)
-    assert found is not None
-    items = catalog.items_by_skus(session, [line.sku for line in given.lines])
-    number = sequences.next_value(session, "sales_order")
-    subtotal = sum((line.unit_price * line.quantity for line in given.lines), Decimal(0))
-    order_id = repository.insert_order_once(
-        session,
-        {
-            "number": f"SO-{number:06d}",
-            "channel_id": found.id,
-            "external_id": given.external_id,
-            "customer_name": given.customer.name,
-            "customer_email": given.customer.email,
-            "ship_to": given.ship_to.model_dump(mode="json", exclude_none=True),
-            "currency": given.currency,
-            "subtotal": subtotal,
-            "total": subtotal,
-            "service_level": given.service_level,
-            "accepted": accepted,
-            "content_hash": content_hash(given),
-            "placed_at": given.placed_at or clock.now(),
-        },
-    )
-    assert order_id is not None
-    repository.insert_lines(session, [line_row(order_id, line, items) for line in given.lines])
-    stored = repository.order_by_id(session, order_id)
-    assert stored is not None
-    lines_stored = repository.lines_of(session, order_id)
-    if accepted:
-        allocation.allocate(session, stored, lines_stored, actor=SYSTEM)
-    lifecycle.refresh(stored, lines_stored)
-    stored.version = 1
-    session.flush()
-    timeline.record(session, stored, "created", actor=SYSTEM)
-    return order_id
-
-
-def line_row(order_id: int, line: LineIn, items: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "order_id": order_id,
-        "line_number": line.line_number,
-        "item_id": items[line.sku].id,
-        "sku": line.sku,
-        "quantity": line.quantity,
-        "unit_price": line.unit_price,
-        "discount": line.discount,
-        "tax": line.tax,
-        "attributes": line.attributes,
-    }
+    made = intake.accept(session, given, inbox_id=None, actor=SYSTEM)
+    assert made.outcome == intake.Outcome.CREATED, made
+    return made.order.id
 
 
 def stored(session: Session, order_id: int) -> tuple[SalesOrder, list[OrderLine]]:
