@@ -36,6 +36,9 @@ class Permission(StrEnum):
     PRINCIPALS_MANAGE = "principals.manage"
     ORDERS_READ = "orders.read"
     ORDERS_MANAGE = "orders.manage"
+    ORDERS_WRITE = "orders.write"
+    INBOX_READ = "inbox.read"
+    INBOX_REPLAY = "inbox.replay"
 
 
 R = Role
@@ -58,6 +61,9 @@ MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.PRINCIPALS_MANAGE: frozenset({R.ADMIN}),
     Permission.ORDERS_READ: ALL_ROLES,
     Permission.ORDERS_MANAGE: frozenset({R.ADMIN, R.SALES_OPS}),
+    Permission.ORDERS_WRITE: frozenset({R.ADMIN, R.SALES_OPS, R.INTEGRATION}),
+    Permission.INBOX_READ: frozenset({R.ADMIN, R.SALES_OPS, R.INTEGRATION}),
+    Permission.INBOX_REPLAY: frozenset({R.ADMIN, R.SALES_OPS, R.INTEGRATION}),
 }
 
 DESCRIPTIONS: dict[Permission, str] = {
@@ -77,6 +83,9 @@ DESCRIPTIONS: dict[Permission, str] = {
     Permission.PRINCIPALS_MANAGE: "manage users and API keys",
     Permission.ORDERS_READ: "read sales orders, their lines, holds and timeline",
     Permission.ORDERS_MANAGE: "hold, release, edit, cancel and close sales orders",
+    Permission.ORDERS_WRITE: "send sales orders, one or in bulk (intake)",
+    Permission.INBOX_READ: "read inbound payloads as received, with their outcome and errors",
+    Permission.INBOX_REPLAY: "run a failed inbound payload again after a fix",
 }
 
 

@@ -29,18 +29,14 @@ from sqlalchemy.orm import Session
 
 from oms import sequences
 from oms.auth.principal import Principal
-from oms.catalog import customers
-from oms.catalog import repository as catalog
-from oms.catalog.models import Channel, Customer, CustomerType, Item
-from oms.catalog.schemas import CustomerCreate
-from oms.errors import OmsError, Problem, ValidationFailed
+from oms.catalog.models import Channel, Customer, Item
+from oms.errors import Conflict, OmsError, Problem, ValidationFailed
 from oms.inbox import service as inbox
-from oms.inbox.models import InboxStatus
+from oms.inbox.models import InboxMessage, InboxStatus
 from oms.kit import clock
-from oms.kit.paging import PageRequest
-from oms.orders import allocation, credit, edits, repository, status, timeline, validation
+from oms.orders import allocation, buyers, credit, edits, repository, status, timeline, validation
 from oms.orders.models import HoldType, OrderHold, OrderLine, OrderStatus, SalesOrder
-from oms.orders.schemas import CustomerRef, OrderIn, computed_totals, content_hash
+from oms.orders.schemas import OrderIn, computed_totals, content_hash
 from oms.orders.validation import Parsed
 
 KIND = "sales_order"
@@ -106,9 +102,25 @@ def store(session: Session, bodies: Sequence[str], *, source: str, actor: Princi
     return inbox.store_many(session, [inbound(b, source=source) for b in bodies], actor=actor.label)
 
 
-def receive(session: Session, inbox_id: int, body: str, *, actor: Principal) -> IntakeResult:
-    """Parse and accept a stored payload, and note the outcome on its inbox message."""
-    result = _accept(session, validation.parse(body), inbox_id=inbox_id, actor=actor)
+def draw_numbers(session: Session, count: int) -> list[str]:
+    """`count` new order numbers in one statement. Drawn with the raw payloads, in their
+    short transaction, the counter's row is not locked for a whole intake (PostgreSQL);
+    a number whose payload turns out a duplicate or fails is skipped, like a sequence's."""
+    last = sequences.next_value(session, SEQUENCE, count=count)
+    return [_number(n) for n in range(last - count + 1, last + 1)]
+
+
+def _number(value: int) -> str:
+    return f"SO-{value:06d}"
+
+
+def receive(
+    session: Session, inbox_id: int, body: str, *, actor: Principal, number: str | None = None
+) -> IntakeResult:
+    """Parse and accept a stored payload, and note the outcome on its inbox message;
+    `number` (from `draw_numbers`) names the order if one is made."""
+    parsed = validation.parse(body)
+    result = _accept(session, parsed, inbox_id=inbox_id, actor=actor, number=number)
     refusal = [Problem("body", result.reason, "order.change_refused")] if result.reason else []
     inbox.record_outcome(
         session,
@@ -122,15 +134,20 @@ def receive(session: Session, inbox_id: int, body: str, *, actor: Principal) -> 
 
 
 def receive_each(
-    session: Session, messages: Sequence[tuple[int, str]], *, actor: Principal
+    session: Session,
+    messages: Sequence[tuple[int, str]],
+    *,
+    actor: Principal,
+    numbers: Sequence[str] | None = None,
 ) -> list[IntakeResult | ValidationFailed]:
     """`receive` for many stored payloads, each in a savepoint of its own, so that one bad
     order leaves the others alone; a failure is noted on its message and returned."""
     outcomes: list[IntakeResult | ValidationFailed] = []
-    for inbox_id, body in messages:
+    for index, (inbox_id, body) in enumerate(messages):
+        number = numbers[index] if numbers else None
         try:
             with session.begin_nested():
-                outcomes.append(receive(session, inbox_id, body, actor=actor))
+                outcomes.append(receive(session, inbox_id, body, actor=actor, number=number))
         except OmsError as exc:
             failed = as_validation_failure(exc)
             record_failure(session, inbox_id, failed.problems)
@@ -150,6 +167,21 @@ def as_validation_failure(error: OmsError) -> ValidationFailed:
     return ValidationFailed([Problem("body", error.message, error.code)], code=error.code)
 
 
+def replayable(session: Session, message_id: int, *, actor: Principal) -> InboxMessage:
+    """A stored order payload that failed, to be run again after a fix; a message of a
+    channel outside `actor`'s scope does not exist."""
+    message = inbox.get(session, message_id, channels=actor.channels)
+    if message.kind != KIND or message.status != InboxStatus.FAILED:
+        raise Conflict(
+            f"inbox message {message_id} is a {message.kind} payload that is {message.status}; "
+            f"only a failed {KIND} payload can be replayed",
+            code="inbox.not_replayable",
+            kind=message.kind,
+            status=str(message.status),
+        )
+    return message
+
+
 def summary(result: IntakeResult) -> dict[str, Any]:
     """The outcome an inbox message keeps."""
     return {
@@ -165,14 +197,24 @@ def summary(result: IntakeResult) -> dict[str, Any]:
 
 
 def accept(
-    session: Session, payload: OrderIn, *, inbox_id: int | None, actor: Principal
+    session: Session,
+    payload: OrderIn,
+    *,
+    inbox_id: int | None,
+    actor: Principal,
+    number: str | None = None,
 ) -> IntakeResult:
     """Create the order, or recognise a re-delivery of it (duplicate or change request)."""
-    return _accept(session, Parsed(order=payload), inbox_id=inbox_id, actor=actor)
+    return _accept(session, Parsed(order=payload), inbox_id=inbox_id, actor=actor, number=number)
 
 
 def _accept(
-    session: Session, parsed: Parsed, *, inbox_id: int | None, actor: Principal
+    session: Session,
+    parsed: Parsed,
+    *,
+    inbox_id: int | None,
+    actor: Principal,
+    number: str | None,
 ) -> IntakeResult:
     payload = parsed.order
     channel, warehouses = repository.intake_channel(session, payload.channel)
@@ -182,7 +224,7 @@ def _accept(
     unusable = validation.channel_problems(
         channel, payload.channel, visible=actor.sees_channel(payload.channel)
     )
-    customer, customer_problems = _linked_customer(session, payload.customer)
+    customer, customer_problems = buyers.linked(session, payload.customer)
     problems = [
         *parsed.address_problems,
         *unusable,
@@ -195,13 +237,13 @@ def _accept(
     if problems and validation.on_invalid(channel) != validation.HOLD:
         raise ValidationFailed(problems)
     if customer is None and not customer_problems:
-        customer = _new_customer(session, payload, actor=actor)
+        customer = buyers.made_for(session, payload, actor=actor)
 
     values = _order_values(
         parsed,
         channel=channel,
         customer=customer,
-        number=f"SO-{sequences.next_value(session, SEQUENCE):06d}",
+        number=number or _number(sequences.next_value(session, SEQUENCE)),
         inbox_id=inbox_id,
     )
     order_id = repository.insert_order_once(session, values)
@@ -292,45 +334,6 @@ def _change_request(
 
 
 # -- parts -----------------------------------------------------------------------------
-
-
-def _linked_customer(session: Session, ref: CustomerRef) -> tuple[Customer | None, list[Problem]]:
-    """The customer an order names by id or account number (which must exist), else the
-    one with its e-mail address; None when a new one is to be made."""
-    if ref.id is not None:
-        found = catalog.customer_by_id(session, ref.id)
-        if found is None:
-            return None, [
-                Problem("customer.id", f"no customer has the id {ref.id}", "order.unknown_customer")
-            ]
-        return found, []
-    if ref.account_number:
-        found = catalog.customer_by_account_number(session, ref.account_number)
-        if found is None:
-            message = f"no customer has the account number {ref.account_number!r}"
-            return None, [Problem("customer.account_number", message, "order.unknown_customer")]
-        return found, []
-    if ref.email:
-        page = customers.search_customers(
-            session,
-            catalog.CustomerFilter(email=ref.email, active=True),
-            PageRequest(limit=1, sort="id"),
-        )
-        return (page.items[0] if page.items else None), []
-    return None, []
-
-
-def _new_customer(session: Session, payload: OrderIn, *, actor: Principal) -> Customer:
-    """A B2C customer made from the order's snapshot of its buyer."""
-    ref = payload.customer
-    name = ref.name or payload.ship_to.name or ref.email or "unnamed customer"
-    data = CustomerCreate(
-        type=CustomerType.B2C,
-        name=name,
-        emails=[ref.email] if ref.email else None,
-        phones=[ref.phone] if ref.phone else None,
-    )
-    return customers.create_customer(session, data, actor=actor)
 
 
 def _digest(parsed: Parsed) -> str:
