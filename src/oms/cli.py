@@ -731,16 +731,18 @@ def orders_import(
         progress = _Bar(bar)
         progress.begin("storing raw", total=len(numbered))
         inbox_ids: list[int] = []
+        numbers: list[str] = []
         for start in range(0, len(numbered), STORE_CHUNK):
             chunk = [body for _, body in numbered[start : start + STORE_CHUNK]]
             with database.transaction() as session:
                 inbox_ids += intake.store(session, chunk, source="file", actor=actor)
+                numbers += intake.draw_numbers(session, len(chunk))
             progress.advance(len(chunk))
         progress.begin("importing", total=len(numbered))
-        for (line, body), inbox_id in zip(numbered, inbox_ids, strict=True):
+        for (line, body), inbox_id, number in zip(numbered, inbox_ids, numbers, strict=True):
             try:
                 with database.transaction() as session:
-                    result = intake.receive(session, inbox_id, body, actor=actor)
+                    result = intake.receive(session, inbox_id, body, actor=actor, number=number)
             except OmsError as exc:
                 failed = intake.as_validation_failure(exc)
                 with database.transaction() as session:
