@@ -37,9 +37,11 @@ def payload(
 def deliver(
     db: Database, body: dict[str, Any] | str, *, actor: Principal = SYSTEM
 ) -> intake.IntakeResult:
-    """Store the payload raw, then receive it, each in its own transaction."""
+    """Store the payload raw (with the number its order would get), then receive it, each
+    in its own transaction, as `POST /api/v1/orders` does."""
     text = body if isinstance(body, str) else json.dumps(body)
     with db.transaction() as session:
         [inbox_id] = intake.store(session, [text], source="test", actor=actor)
+        [number] = intake.draw_numbers(session, 1)
     with db.transaction() as session:
-        return intake.receive(session, inbox_id, text, actor=actor)
+        return intake.receive(session, inbox_id, text, actor=actor, number=number)

@@ -131,7 +131,7 @@ def run_stored(
             inbox_id=inbox_id,
             order_id=result.order.id,
             number=result.order.number,
-            **{k: v for k, v in result.details.items() if k != "number"},
+            **{k: v for k, v in result.details.items() if k not in ("number", "code")},
         )
     return result, shown
 
