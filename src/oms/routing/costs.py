@@ -16,8 +16,11 @@ beyond the first of a demand:
 
     objective(plan) = plan.cost + split_penalty × max(0, plan.shipments - 1)
 
-Units left unserved (backordered or held) cost nothing here; fill rate is
-compared beside the objective, never folded into it.
+Units left unserved (backordered or held) cost `costs.backorder_penalty` each,
+far above any shipment's cost: without it, serving nothing would be optimal, and
+a strategy that fills more would look worse.
+
+    objective(plan) = ... + backorder_penalty × Σ plan.backordered
 """
 
 from __future__ import annotations
@@ -101,7 +104,16 @@ def split_penalty(shipments: int, costs: CostModel) -> float:
 
 
 def plan_objective(plans: Plan | Sequence[Plan], costs: CostModel) -> float:
-    """The objective both strategies minimise, summed over `plans`: cost plus split penalties."""
+    """The objective both strategies minimise, summed over `plans`: cost, split penalties and
+    the backorder penalty per unit left unserved."""
     if isinstance(plans, Plan):
         plans = (plans,)
-    return sum((plan.cost + split_penalty(plan.shipments, costs) for plan in plans), 0.0)
+    return sum(
+        (
+            plan.cost
+            + split_penalty(plan.shipments, costs)
+            + costs.backorder_penalty * sum(plan.backordered.values())
+            for plan in plans
+        ),
+        0.0,
+    )

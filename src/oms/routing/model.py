@@ -121,6 +121,9 @@ class CostModel:
     """Added per shipment beyond the first."""
     unknown_distance_km: float = 1500.0
     """Distance assumed where coordinates are missing."""
+    backorder_penalty: float = 1000.0
+    """Per unit left unserved (backordered or held): far above any shipment's cost, so
+    serving a unit always beats leaving it, and both strategies are judged alike."""
 
 
 @dataclass(frozen=True)
