@@ -10,7 +10,8 @@ warehouses and `--skus` items with more stock than the run can take, starts
   installed (C, two threads: the load then costs little of the two cores the
   server needs), else asyncio tasks with httpx (`--httpx` forces that);
 - bulk:   POST /api/v1/orders/bulk, 500 orders per request, two requests at a
-  time (one per worker), `--bulk-requests` of them; orders/s.
+  time (one per worker; `--bulk-concurrency`), `--bulk-requests` of them;
+  orders/s.
 
 Every order is new (its own external id) and has one to three lines over
 different SKUs. Then `pgbench` runs TPC-B on a scratch database (`-i -s 10`,
@@ -66,7 +67,6 @@ STOCK = 10_000_000
 WAREHOUSES = ("DAL", "EDI")
 CUSTOMERS = 200
 BULK_SIZE = 500
-BULK_CONCURRENCY = 2
 GOALS = {"postgresql": 1000.0, "sqlite": 500.0, "bulk": 5000.0, "tpcb_ratio": 0.25}
 
 
@@ -200,12 +200,14 @@ def server(url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
         "OMS_ADMIN_PASSWORD": "a bench password",
     }
     oms = str(Path(sys.executable).parent / "oms")
+    log = Path(tempfile.gettempdir()) / f"oms-bench-intake-{port}.log"
     process = subprocess.Popen(
         [oms, "serve", "--port", str(port), "--workers", "2"],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=log.open("wb"),
     )
+    print(f"oms serve on port {port}, its log in {log}", flush=True)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -367,7 +369,10 @@ def wrk_single_orders(
     with tempfile.NamedTemporaryFile("w", suffix=".lua") as file:
         file.write(script)
         file.flush()
-        command = ["wrk", "-t2", f"-c{concurrency}", f"-d{int(seconds)}s", "--latency"]
+        # A long timeout: wrk's 2 s default would drop slow answers from the latencies
+        # and leave the server working on requests nobody waits for.
+        command = ["wrk", "-t2", f"-c{concurrency}", f"-d{int(seconds)}s", "--timeout", "120s"]
+        command.append("--latency")
         out = subprocess.run(
             [*command, "-s", file.name, base], capture_output=True, text=True, check=True
         ).stdout
@@ -380,6 +385,9 @@ def wrk_single_orders(
     if refused:
         result.statuses[0] = refused
         result.first_error = f"{refused} answers were not 2xx (wrk does not say which)"
+    errors = re.search(r"Socket errors: (.*)", out)
+    if errors:
+        result.first_error = f"{result.first_error or ''} socket errors: {errors.group(1)}"
     for p in (50, 99):
         value, unit = re.search(rf"\s{p}%\s+([\d.]+)(us|ms|s)", out).groups()  # type: ignore[union-attr]
         result.quantiles_ms[p] = float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
@@ -394,19 +402,24 @@ def _found(pattern: str, text: str) -> str:
 
 
 async def bulk_orders(
-    base: str, secret: str, orders: Orders, *, requests: int, backend: str
+    base: str, secret: str, orders: Orders, *, requests: int, concurrency: int, backend: str
 ) -> Result:
-    """`requests` bulk posts of 500 orders, two at a time; counts the orders created."""
+    """`requests` bulk posts of 500 orders, `concurrency` at a time; counts the orders made."""
     result = Result(backend, "bulk")
     bodies = [[orders.next() for _ in range(BULK_SIZE)] for _ in range(requests)]
     queue = list(bodies)
-    async with _client(base, secret, BULK_CONCURRENCY) as client:
+    async with _client(base, secret, concurrency) as client:
 
         async def loop() -> None:
             while queue:
                 body = queue.pop()
                 began = time.perf_counter()
-                response = await client.post("/api/v1/orders/bulk", json={"orders": body})
+                try:
+                    response = await client.post("/api/v1/orders/bulk", json={"orders": body})
+                except httpx.TransportError as exc:
+                    result.statuses[0] += 1
+                    result.first_error = result.first_error or f"connection lost: {exc!r}"
+                    continue
                 result.latencies.append(time.perf_counter() - began)
                 result.statuses[response.status_code] += 1
                 if response.status_code in (200, 201, 207):
@@ -415,7 +428,7 @@ async def bulk_orders(
                     result.first_error = response.text[:500]
 
         started = time.monotonic()
-        await asyncio.gather(*(loop() for _ in range(BULK_CONCURRENCY)))
+        await asyncio.gather(*(loop() for _ in range(concurrency)))
         result.seconds = time.monotonic() - started
     return result
 
@@ -512,12 +525,19 @@ def measure(backend: str, args: argparse.Namespace) -> list[Result]:
                         )
                     )
             bulk = asyncio.run(
-                bulk_orders(base, secret, orders, requests=args.bulk_requests, backend=backend)
+                bulk_orders(
+                    base,
+                    secret,
+                    orders,
+                    requests=args.bulk_requests,
+                    concurrency=args.bulk_concurrency,
+                    backend=backend,
+                )
             )
     return [single, bulk]
 
 
-def report(results: list[Result], tpcb: float | None, concurrency: int) -> None:
+def report(results: list[Result], tpcb: float | None, args: argparse.Namespace) -> None:
     print()
     print(
         f"{'backend':<11} {'mode':<7} {'orders':>7} {'seconds':>8} {'orders/s':>9} "
@@ -539,7 +559,8 @@ def report(results: list[Result], tpcb: float | None, concurrency: int) -> None:
         print(f"\npgbench TPC-B (-s 10, -c 16 -j 2, 10 s): {tpcb:.0f} tps")
         print(f"goal: PostgreSQL single orders/s ≥ {GOALS['tpcb_ratio']} × TPC-B")
     print(
-        f"concurrency {concurrency}; bulk: {BULK_SIZE} orders a request, {BULK_CONCURRENCY} at once"
+        f"single: {args.concurrency} clients, {args.skus} SKUs; bulk: {BULK_SIZE} orders a "
+        f"request, {args.bulk_concurrency} at once"
     )
 
 
@@ -549,6 +570,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--skus", type=int, default=20)
     parser.add_argument("--bulk-requests", type=int, default=6)
+    parser.add_argument("--bulk-concurrency", type=int, default=2, help="bulk requests at once")
     parser.add_argument(
         "--backends", nargs="+", choices=["postgresql", "sqlite"], default=["postgresql", "sqlite"]
     )
@@ -564,7 +586,7 @@ def main() -> None:
         results += measure(backend, args)
         print(f"{backend}: done; load average {_load()}", flush=True)
     tpcb = None if args.no_pgbench else pgbench_tps()
-    report(results, tpcb, args.concurrency)
+    report(results, tpcb, args)
     print(f"load average after: {_load()}")
 
 
