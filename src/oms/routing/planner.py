@@ -68,7 +68,7 @@ over shipments) and shipments (distinct warehouses) come from `costs.py`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from oms.routing import costs as costing
@@ -79,7 +79,6 @@ from oms.routing.model import (
     CandidateTrace,
     CostModel,
     Demand,
-    DemandLine,
     Fallback,
     Filter,
     LineTrace,
@@ -91,15 +90,22 @@ from oms.routing.model import (
 )
 
 _NOT_ELIGIBLE = "not eligible"
+_SUFFIXES = {1: "st", 2: "nd", 3: "rd"}
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Warehouse:
     """A candidate with what the planner works out once per demand."""
 
     candidate: Candidate
+    wid: int
+    code: str
+    available: Mapping[int, int]
     distance_km: float
     cost: float
+    """One shipment from here for this demand: band price plus handling."""
+    scores: tuple[float, float]
+    """distance_km and cost, rounded once for the trace."""
     static_reasons: tuple[str, ...]
     """Failed filters that do not depend on the line (channel, country, capacity)."""
     hazmat_reason: str | None
@@ -113,23 +119,7 @@ class _Take:
     already_shipping: bool
 
 
-class _Stock:
-    """Units still free per (warehouse, item): the candidates' stock minus what was planned."""
-
-    __slots__ = ("_taken",)
-
-    def __init__(self) -> None:
-        self._taken: dict[tuple[int, int], int] = {}
-
-    def free(self, warehouse: _Warehouse, item_id: int) -> int:
-        candidate = warehouse.candidate
-        available = candidate.available.get(item_id, 0)
-        taken = self._taken.get((candidate.warehouse_id, item_id), 0)
-        return max(0, available - taken)
-
-    def take(self, warehouse: _Warehouse, item_id: int, quantity: int) -> None:
-        key = (warehouse.candidate.warehouse_id, item_id)
-        self._taken[key] = self._taken.get(key, 0) + quantity
+_Outcome = tuple[list[Assignment], dict[int, int], bool, list[LineTrace], list[str]]
 
 
 def plan(
@@ -141,18 +131,13 @@ def plan(
 ) -> Plan:
     """Plan `demand` over `candidates` greedily under `rules`; the trace says why."""
     warehouses = _prepare(demand, candidates, rules, costs)
-    whole = _look_for_one_warehouse(demand, warehouses, rules)
-    if whole.able or rules.split is SplitPolicy.SHIP_COMPLETE:
-        assignments, backordered, hold, traces, notes = _ship_from_one_warehouse(
-            demand, rules, whole
-        )
+    order, able = _able_to_ship_everything(demand, warehouses, rules)
+    if able or rules.split is SplitPolicy.SHIP_COMPLETE:
+        outcome = _ship_from_one_warehouse(demand, order, able, rules)
     else:
-        assignments, backordered, hold, traces, notes = _plan_line_by_line(
-            demand, warehouses, rules
-        )
-    totals = costing.plan_cost(
-        demand, {w.candidate.warehouse_id: w.candidate for w in warehouses}, assignments, costs
-    )
+        outcome = _plan_line_by_line(demand, warehouses, rules)
+    assignments, backordered, hold, traces, notes = outcome
+    totals = costing.plan_cost(demand, {w.wid: w.candidate for w in warehouses}, assignments, costs)
     return Plan(
         demand_key=demand.key,
         assignments=tuple(assignments),
@@ -174,34 +159,41 @@ def _prepare(
     demand: Demand, candidates: Sequence[Candidate], rules: RuleSet, costs: CostModel
 ) -> list[_Warehouse]:
     filters = set(rules.filters)
+    channel_reason = f"does not serve channel {demand.channel}"
     country = demand.destination.country
+    country_reason = f"does not ship to {country}"
     prepared = []
     for candidate in candidates:
-        reasons = []
+        reasons: tuple[str, ...] = ()
         if Filter.SERVES_CHANNEL in filters and not candidate.serves_channel:
-            reasons.append(f"does not serve channel {demand.channel}")
+            reasons += (channel_reason,)
         if (
             Filter.SHIPS_TO_COUNTRY in filters
             and candidate.ships_to is not None
             and country not in candidate.ships_to
         ):
-            reasons.append(f"does not ship to {country}")
+            reasons += (country_reason,)
         if (
             Filter.BELOW_CAPACITY in filters
             and candidate.capacity_left is not None
             and candidate.capacity_left <= 0
         ):
-            reasons.append("no capacity left today")
+            reasons += ("no capacity left today",)
         hazmat = None
         if Filter.HAZMAT_CAPABLE in filters and not candidate.hazmat_capable:
             hazmat = "not hazmat capable"
         km = costing.distance_km(demand.destination, candidate, costs)
+        cost = costing.shipment_cost(km, demand.service_level, candidate, costs)
         prepared.append(
             _Warehouse(
                 candidate=candidate,
+                wid=candidate.warehouse_id,
+                code=candidate.code,
+                available=candidate.available,
                 distance_km=km,
-                cost=costing.shipment_cost(km, demand.service_level, candidate, costs),
-                static_reasons=tuple(reasons),
+                cost=cost,
+                scores=(round(km, 3), round(cost, 4)),
+                static_reasons=reasons,
                 hazmat_reason=hazmat,
             )
         )
@@ -224,138 +216,135 @@ def _rank_key(
             key.append(-stock)
         else:
             key.append(warehouse.cost)
-    key.append(warehouse.candidate.code)
-    key.append(warehouse.candidate.warehouse_id)
+    key.append(warehouse.code)
+    key.append(warehouse.wid)
     return tuple(key)
 
 
-def _line_reasons(
-    warehouse: _Warehouse, line: DemandLine, free: int, needed: int, *, whole_line: bool
-) -> list[str]:
-    reasons = list(warehouse.static_reasons)
-    if line.hazmat and warehouse.hazmat_reason is not None:
-        reasons.append(warehouse.hazmat_reason)
-    if whole_line and free < needed:
-        reasons.append(f"holds {free} of {needed}")
-    return reasons
+def _trace(
+    warehouse: _Warehouse,
+    reasons: tuple[str, ...],
+    stock: int,
+    *,
+    chosen: bool,
+    why: str,
+) -> CandidateTrace:
+    distance, cost = warehouse.scores
+    return CandidateTrace(
+        warehouse_id=warehouse.wid,
+        code=warehouse.code,
+        eligible=not reasons,
+        reasons=reasons,
+        scores={
+            "distance_km": distance,
+            "priority": warehouse.candidate.priority,
+            "stock": stock,
+            "cost": cost,
+        },
+        chosen=chosen,
+        why=why,
+    )
 
 
-def _scores(warehouse: _Warehouse, stock: int) -> dict[str, float]:
-    return {
-        "distance_km": round(warehouse.distance_km, 3),
-        "priority": warehouse.candidate.priority,
-        "stock": stock,
-        "cost": round(warehouse.cost, 4),
-    }
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else _SUFFIXES.get(n % 10, "th")
+    return f"{n}{suffix}"
 
 
 # --- one warehouse for the whole demand -------------------------------------------------------
 
 
-@dataclass(slots=True)
-class _Whole:
-    """The outcome of looking for one warehouse that ships every line."""
-
-    order: list[_Warehouse]
-    """Every warehouse, in rank order for the whole demand."""
-    reasons: dict[int, list[list[str]]]
-    """warehouse id → per line (demand order) the filters it fails."""
-    able: list[_Warehouse]
-    """Warehouses that can ship every line, in rank order."""
-
-
-def _look_for_one_warehouse(demand: Demand, warehouses: list[_Warehouse], rules: RuleSet) -> _Whole:
-    """Which warehouses could ship the whole demand, and what stops the others."""
+def _needs(demand: Demand) -> dict[int, int]:
+    """item id → units the whole demand needs (two lines of one item add up)."""
     totals: dict[int, int] = {}
     for line in demand.lines:
         totals[line.item_id] = totals.get(line.item_id, 0) + line.quantity
+    return totals
+
+
+def _able_to_ship_everything(
+    demand: Demand, warehouses: list[_Warehouse], rules: RuleSet
+) -> tuple[list[_Warehouse], list[_Warehouse]]:
+    """Every warehouse in rank order for the whole demand, and those that could ship it all."""
+    needs = _needs(demand)
     order = warehouses
     if Ranking.MOST_STOCK in rules.ranking:
         # For the whole demand, "most stock" is the stock of all its items together.
         order = sorted(
             warehouses,
-            key=lambda w: _rank_key(
-                w, sum(w.candidate.available.get(i, 0) for i in totals), rules.ranking
-            ),
+            key=lambda w: _rank_key(w, sum(w.available.get(i, 0) for i in needs), rules.ranking),
         )
-    reasons: dict[int, list[list[str]]] = {}
-    able = []
-    for warehouse in order:
-        available = warehouse.candidate.available
-        per_line = [
-            _line_reasons(
-                warehouse,
-                line,
-                available.get(line.item_id, 0),
-                totals[line.item_id],
-                whole_line=True,
-            )
-            for line in demand.lines
-        ]
-        reasons[warehouse.candidate.warehouse_id] = per_line
-        if demand.lines and not any(per_line):
-            able.append(warehouse)
-    return _Whole(order=order, reasons=reasons, able=able)
+    if not demand.lines:
+        return order, []
+    hazmat = any(line.hazmat for line in demand.lines)
+    able = [
+        w
+        for w in order
+        if not w.static_reasons
+        and not (hazmat and w.hazmat_reason)
+        and all(w.available.get(item, 0) >= need for item, need in needs.items())
+    ]
+    return order, able
 
 
-_Outcome = tuple[list[Assignment], dict[int, int], bool, list[LineTrace], list[str]]
-
-
-def _ship_from_one_warehouse(demand: Demand, rules: RuleSet, whole: _Whole) -> _Outcome:
-    chosen = whole.able[0] if whole.able else None
-    able_rank = {w.candidate.warehouse_id: i for i, w in enumerate(whole.able, start=1)}
+def _ship_from_one_warehouse(
+    demand: Demand, order: list[_Warehouse], able: list[_Warehouse], rules: RuleSet
+) -> _Outcome:
+    needs = _needs(demand)
+    chosen = able[0] if able else None
     hold = chosen is None and rules.fallback is Fallback.HOLD_FOR_REVIEW
-    assignments: list[Assignment] = []
-    backordered: dict[int, int] = {}
-    traces: list[LineTrace] = []
     if chosen is None:
         verdict = "no warehouse can ship the whole demand"
         notes = [verdict + ("; held for review" if hold else "; every line backordered")]
     else:
-        verdict = f"{chosen.candidate.code} ships the whole demand"
+        verdict = f"{chosen.code} ships the whole demand"
         notes = [verdict]
+
+    # What each warehouse fails, line by line; and, said once, why it does or cannot ship it all.
+    reasons: dict[int, list[tuple[str, ...]]] = {}
+    why: dict[int, str] = {}
+    rank = {w.wid: n for n, w in enumerate(able, start=1)}
+    for warehouse in order:
+        per_line = []
+        for line in demand.lines:
+            found = warehouse.static_reasons
+            if line.hazmat and warehouse.hazmat_reason is not None:
+                found += (warehouse.hazmat_reason,)
+            free = warehouse.available.get(line.item_id, 0)
+            if free < needs[line.item_id]:
+                found += (f"holds {free} of {needs[line.item_id]}",)
+            per_line.append(found)
+        reasons[warehouse.wid] = per_line
+        if warehouse.wid in rank:
+            why[warehouse.wid] = (
+                f"ranked {_ordinal(rank[warehouse.wid])} of {len(able)} able to ship it all"
+            )
+        else:
+            n, failed = next((n, r) for n, r in enumerate(per_line) if r)
+            why[warehouse.wid] = (
+                f"cannot ship the whole demand (line {demand.lines[n].key}: {', '.join(failed)})"
+            )
+
+    assignments: list[Assignment] = []
+    backordered: dict[int, int] = {}
+    traces: list[LineTrace] = []
     for index, line in enumerate(demand.lines):
         entries = []
-        for warehouse in whole.order:
-            wid = warehouse.candidate.warehouse_id
-            reasons = whole.reasons[wid][index]
-            is_chosen = warehouse is chosen
-            if reasons:
-                why = _NOT_ELIGIBLE
-            elif wid in able_rank:
-                why = f"ranked {_ordinal(able_rank[wid])} of {len(whole.able)} able to ship it all"
-                if is_chosen:
-                    why += f"; took {line.quantity}"
-            else:
-                n, failed = next((n, r) for n, r in enumerate(whole.reasons[wid]) if r)
-                why = (
-                    f"cannot ship the whole demand"
-                    f" (line {demand.lines[n].key}: {', '.join(failed)})"
-                )
-            entries.append(
-                CandidateTrace(
-                    warehouse_id=wid,
-                    code=warehouse.candidate.code,
-                    eligible=not reasons,
-                    reasons=tuple(reasons),
-                    scores=_scores(warehouse, warehouse.candidate.available.get(line.item_id, 0)),
-                    chosen=is_chosen,
-                    why=why,
-                )
-            )
+        for warehouse in order:
+            found = reasons[warehouse.wid][index]
+            text = _NOT_ELIGIBLE if found else why[warehouse.wid]
+            if warehouse is chosen:
+                text += f"; took {line.quantity}"
+            stock = warehouse.available.get(line.item_id, 0)
+            entries.append(_trace(warehouse, found, stock, chosen=warehouse is chosen, why=text))
+        left = line.quantity
         if chosen is not None:
             assignments.append(
-                Assignment(
-                    line_key=line.key,
-                    warehouse_id=chosen.candidate.warehouse_id,
-                    quantity=line.quantity,
-                )
+                Assignment(line_key=line.key, warehouse_id=chosen.wid, quantity=line.quantity)
             )
             left = 0
-        else:
-            left = line.quantity
-            if left:
-                backordered[line.key] = left
+        elif left:
+            backordered[line.key] = left
         traces.append(
             LineTrace(
                 line_key=line.key,
@@ -375,10 +364,12 @@ def _ship_from_one_warehouse(demand: Demand, rules: RuleSet, whole: _Whole) -> _
 def _plan_line_by_line(demand: Demand, warehouses: list[_Warehouse], rules: RuleSet) -> _Outcome:
     within = rules.split is SplitPolicy.SPLIT_WITHIN_LINE
     whole_line_filter = Filter.HOLDS_WHOLE_LINE in rules.filters and not within
+    by_stock = Ranking.MOST_STOCK in rules.ranking
     cap = rules.max_shipments
-    stock = _Stock()
-    shipping: list[int] = []
-    """Warehouse ids already shipping part of this demand, in the order they were chosen."""
+    taken: dict[tuple[int, int], int] = {}
+    """(warehouse id, item id) → units planned by earlier lines of this demand."""
+    shipping: set[int] = set()
+    """Warehouses already shipping part of this demand."""
     assignments: list[Assignment] = []
     backordered: dict[int, int] = {}
     hold = False
@@ -386,125 +377,122 @@ def _plan_line_by_line(demand: Demand, warehouses: list[_Warehouse], rules: Rule
     notes: list[str] = []
 
     for line in demand.lines:
-        free = {w.candidate.warehouse_id: stock.free(w, line.item_id) for w in warehouses}
+        item = line.item_id
+        quantity = line.quantity
+        free: dict[int, int] = {}
+        for w in warehouses:
+            units = w.available.get(item, 0)
+            if taken:
+                units -= taken.get((w.wid, item), 0)
+            free[w.wid] = units
         ordered = warehouses
-        if Ranking.MOST_STOCK in rules.ranking:
-            ordered = sorted(
-                warehouses,
-                key=lambda w: _rank_key(w, free[w.candidate.warehouse_id], rules.ranking),
-            )
-        reasons: dict[int, list[str]] = {}
+        if by_stock:
+            ordered = sorted(warehouses, key=lambda w: _rank_key(w, free[w.wid], rules.ranking))
+
+        reasons: dict[int, tuple[str, ...]] = {}
         rank: dict[int, int] = {}
+        # Preference: holds the whole line and already ships, holds it and new, then
+        # (when a partial line may ship) holds part and already ships, holds part and new.
         groups: tuple[list[_Warehouse], ...] = ([], [], [], [])
-        for warehouse in ordered:
-            wid = warehouse.candidate.warehouse_id
-            found = _line_reasons(
-                warehouse, line, free[wid], line.quantity, whole_line=whole_line_filter
-            )
-            reasons[wid] = found
+        for w in ordered:
+            found = w.static_reasons
+            if line.hazmat and w.hazmat_reason is not None:
+                found += (w.hazmat_reason,)
+            units = free[w.wid]
+            holds_all = units >= quantity
+            if whole_line_filter and not holds_all:
+                found += (f"holds {units} of {quantity}",)
+            reasons[w.wid] = found
             if found:
                 continue
-            rank[wid] = len(rank) + 1
-            holds_all = free[wid] >= line.quantity
-            if not holds_all and (whole_line_filter or free[wid] == 0):
-                continue
-            groups[(0 if holds_all else 2) + (0 if wid in shipping else 1)].append(warehouse)
+            rank[w.wid] = len(rank) + 1
+            if holds_all:
+                groups[0 if w.wid in shipping else 1].append(w)
+            elif units > 0:
+                groups[2 if w.wid in shipping else 3].append(w)
 
         takes: list[_Take] = []
-        why: dict[int, str] = {}
-        left = line.quantity
-        new_count = 0
-        for warehouse in (w for group in groups for w in group):
-            wid = warehouse.candidate.warehouse_id
+        passed_over: dict[int, str] = {}
+        left = quantity
+        opened = len(shipping)
+        for w in (w for group in groups for w in group):
             if left == 0:
                 break
-            already = wid in shipping
-            if not already and cap is not None and len(shipping) + new_count >= cap:
-                why[wid] = f"would be shipment {len(shipping) + new_count + 1} of at most {cap}"
+            already = w.wid in shipping
+            if not already and cap is not None and opened >= cap:
+                passed_over[w.wid] = f"would be shipment {opened + 1} of at most {cap}"
                 continue
-            quantity = min(free[wid], left)
-            takes.append(_Take(warehouse, quantity, already))
-            left -= quantity
-            new_count += 0 if already else 1
+            units = min(free[w.wid], left)
+            takes.append(_Take(w, units, already))
+            left -= units
+            opened += 0 if already else 1
             if not within:
                 break
 
-        served = line.quantity - left
+        served = quantity - left
         keep = left == 0 or rules.fallback is Fallback.BACKORDER
-        if not keep:
-            hold = True
-            left = line.quantity
-        taken_by = {t.warehouse.candidate.warehouse_id: t for t in takes}
-        for take in takes:
-            if keep:
-                wid = take.warehouse.candidate.warehouse_id
-                stock.take(take.warehouse, line.item_id, take.quantity)
-                if not take.already_shipping:
-                    shipping.append(wid)
+        if keep:
+            for take in takes:
+                key = (take.warehouse.wid, item)
+                taken[key] = taken.get(key, 0) + take.quantity
+                shipping.add(take.warehouse.wid)
                 assignments.append(
-                    Assignment(line_key=line.key, warehouse_id=wid, quantity=take.quantity)
+                    Assignment(
+                        line_key=line.key, warehouse_id=take.warehouse.wid, quantity=take.quantity
+                    )
                 )
+        else:
+            hold = True
+            left = quantity
         if left:
             backordered[line.key] = left
 
-        covered_by = ", ".join(t.warehouse.candidate.code for t in takes)
+        by_warehouse = {t.warehouse.wid: t for t in takes}
+        covered_by = ", ".join(t.warehouse.code for t in takes)
         entries = []
-        for warehouse in ordered:
-            wid = warehouse.candidate.warehouse_id
-            found = reasons[wid]
-            mine = taken_by.get(wid)
+        for w in ordered:
+            found = reasons[w.wid]
+            units = free[w.wid]
+            mine = by_warehouse.get(w.wid)
             if found:
                 text = _NOT_ELIGIBLE
             else:
-                text = f"ranked {_ordinal(rank[wid])}"
+                text = f"ranked {_ordinal(rank[w.wid])}"
                 if mine is not None:
                     if mine.already_shipping:
                         text += ", already shipping part of this demand"
-                    text += f"; took {mine.quantity}" if keep else f"; could take {mine.quantity}"
-                    if not keep:
-                        text += f", but only {served} of {line.quantity} can be served: held"
-                elif wid in why:
-                    text += f"; {why[wid]}"
-                elif free[wid] < line.quantity:
-                    text += f"; holds {free[wid]} of {line.quantity}"
-                    if free[wid] and not within and takes:
+                    if keep:
+                        text += f"; took {mine.quantity}"
+                    else:
+                        text += (
+                            f"; could take {mine.quantity}, but only {served} of {quantity}"
+                            " can be served: held"
+                        )
+                elif w.wid in passed_over:
+                    text += f"; {passed_over[w.wid]}"
+                elif units < quantity:
+                    text += f"; holds {units} of {quantity}"
+                    if units and not within and takes:
                         text += f"; the line ships from {covered_by} alone"
                 elif takes:
                     text += f"; line covered by {covered_by}"
-            entries.append(
-                CandidateTrace(
-                    warehouse_id=wid,
-                    code=warehouse.candidate.code,
-                    eligible=not found,
-                    reasons=tuple(found),
-                    scores=_scores(warehouse, free[wid]),
-                    chosen=mine is not None and keep,
-                    why=text,
-                )
-            )
+            entries.append(_trace(w, found, units, chosen=mine is not None and keep, why=text))
+
         if not keep:
-            note = f"only {served} of {line.quantity} can be served: held for review"
+            note = f"only {served} of {quantity} can be served: held for review"
             notes.append(f"line {line.key} ({line.sku}): {note}")
         elif left:
-            note = f"{left} of {line.quantity} backordered"
+            note = f"{left} of {quantity} backordered"
         else:
             note = ""
         traces.append(
             LineTrace(
                 line_key=line.key,
                 sku=line.sku,
-                quantity=line.quantity,
+                quantity=quantity,
                 candidates=tuple(entries),
                 backordered=left,
                 note=note,
             )
         )
     return assignments, backordered, hold, traces, notes
-
-
-_SUFFIXES = {1: "st", 2: "nd", 3: "rd"}
-
-
-def _ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else _SUFFIXES.get(n % 10, "th")
-    return f"{n}{suffix}"
