@@ -258,6 +258,20 @@ def test_by_stock_the_warehouse_holding_most_wins() -> None:
     assert seen(result, 1, "W1").scores["stock"] == 5
 
 
+def test_by_stock_a_later_line_ranks_by_what_earlier_lines_left() -> None:
+    six = warehouse(1, NEAR, stock={A: 6})
+    five = warehouse(2, NEAR, stock={A: 5})
+    only_b = warehouse(3, FAR, stock={B: 1})
+    by_stock = rules(ranking=(Ranking.MOST_STOCK,))
+
+    result = run(demand(line(1, A, 3), line(2, A, 3), line(3, B, 1)), [six, five, only_b], by_stock)
+
+    assert [c.code for c in result.trace[0].candidates[:2]] == ["W1", "W2"]
+    assert [c.code for c in result.trace[1].candidates[:2]] == ["W2", "W1"]
+    assert seen(result, 2, "W1").why == "ranked 2nd, already shipping part of this demand; took 3"
+    assert seen(result, 2, "W2").why == "ranked 1st; line covered by W1"
+
+
 def test_by_cost_the_cheapest_shipment_wins() -> None:
     dear = warehouse(1, NEAR, stock={A: 5}, handling_cost=10.0)
     cheap = warehouse(2, MID, stock={A: 5}, handling_cost=1.0)
