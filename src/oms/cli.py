@@ -32,6 +32,9 @@ if TYPE_CHECKING:
     from oms.inventory.balances import Verification
     from oms.orders.models import OrderEvent
     from oms.orders.views import OrderOut
+    from oms.routing.batches import Batch
+    from oms.routing.model import Plan
+    from oms.routing.optimizer import Solution
 
 app = typer.Typer(help="Item OMS: orders, stock, routing and purchasing.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -48,6 +51,8 @@ inventory_app = typer.Typer(
 app.add_typer(inventory_app, name="inventory")
 orders_app = typer.Typer(help="Sales orders: import a file, show one.", no_args_is_help=True)
 app.add_typer(orders_app, name="orders")
+route_app = typer.Typer(help="Routing: compare the strategies over a batch.", no_args_is_help=True)
+app.add_typer(route_app, name="route")
 
 console = Console()
 err = Console(stderr=True)
@@ -867,3 +872,84 @@ def _print_order(order: OrderOut, events: list[OrderEvent]) -> None:
         details = ", ".join(f"{k}={v}" for k, v in e.data.items() if v not in (None, [], {}))
         timeline.add_row(f"{e.at:%Y-%m-%d %H:%M:%S}", e.type, e.actor, details)
     console.print(timeline)
+
+
+@route_app.command("compare")
+def route_compare(
+    orders: Annotated[int, typer.Option(min=1, help="Demands in the generated batch.")] = 1000,
+    warehouses: Annotated[int, typer.Option(min=1, help="Warehouses in the network.")] = 12,
+    skus: Annotated[int, typer.Option(min=1, help="SKUs the demands draw from.")] = 200,
+    seed: Annotated[int, typer.Option(help="The batch's random seed.")] = 7,
+    time_limit: Annotated[
+        float, typer.Option(min=0.1, help="Seconds the optimal strategy may solve.")
+    ] = 50.0,
+) -> None:
+    """Plan a generated batch with both strategies (same stock, capacity and default rules) and
+    print them side by side; greedy goes most deserving first, optimal starts from its plans."""
+    import time
+
+    from oms.routing import batches, optimizer
+
+    batch = batches.generate_batch(orders, warehouses=warehouses, skus=skus, seed=seed)
+    candidates = batch.candidates_by_demand()
+    began = time.perf_counter()
+    greedy = batches.plan_greedily(batch.demands, candidates, costs=batch.costs)
+    greedy_seconds = time.perf_counter() - began
+    solution = optimizer.solve(
+        batch.demands, candidates, costs=batch.costs, time_limit_s=time_limit, start=greedy
+    )
+    _print_route_compare(batch, greedy, greedy_seconds, solution)
+
+
+def _print_route_compare(
+    batch: Batch, greedy: list[Plan], greedy_seconds: float, solution: Solution
+) -> None:
+    from oms.routing import costs as costing
+
+    units = sum(line.quantity for d in batch.demands for line in d.lines)
+
+    def figures(plans: tuple[Plan, ...] | list[Plan], seconds: float) -> list[str]:
+        left = sum(sum(p.backordered.values()) for p in plans)
+        return [
+            f"{sum(p.shipments for p in plans):,}",
+            f"{sum(1 for p in plans if p.shipments > 1):,}",
+            f"{sum(p.cost for p in plans):,.2f}",
+            f"{sum(p.distance_km for p in plans):,.0f}",
+            f"{(units - left) / units:.2%}" if units else "-",
+            f"{left:,}",
+            f"{costing.plan_objective(plans, batch.costs):,.2f}",
+            f"{seconds:.2f}",
+        ]
+
+    names = (
+        "shipments",
+        "split demands",
+        "cost",
+        "distance km",
+        "fill rate",
+        "units backordered",
+        "objective",
+        "solve time s",
+    )
+    table = Table(
+        "",
+        "greedy",
+        "optimal",
+        title=f"{len(batch.demands):,} demands, {units:,} units over "
+        f"{len(batch.warehouses)} warehouses",
+    )
+    for name, g, o in zip(
+        names,
+        figures(greedy, greedy_seconds),
+        figures(solution.plans, solution.seconds),
+        strict=True,
+    ):
+        table.add_row(name, g, o)
+    console.print(table)
+    console.print(
+        f"optimal strategy: HiGHS says {solution.status.lower()}, MIP gap {solution.mip_gap:.4%}, "
+        f"{solution.columns:,} columns, {solution.rows:,} rows"
+        + ("" if solution.started_from_given_plans else "; greedy plans not taken as a start"),
+        markup=False,
+        soft_wrap=True,
+    )
