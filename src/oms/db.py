@@ -100,6 +100,13 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     )
 
 
+def is_lock_conflict(exc: BaseException) -> bool:
+    """True for a deadlock or serialization failure that a retry of the whole
+    transaction may get past (PostgreSQL SQLSTATE 40P01 / 40001)."""
+    code = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return code in ("40P01", "40001")
+
+
 class Database:
     """An engine and its session factory; one per process (or per test)."""
 

@@ -4,12 +4,14 @@ per order; channel scope."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 from oms.db import Database
+from oms.inventory import balances
 from tests.conftest import AuthHeaders
 from tests.integration.catalog import factories as catalog_data
 from tests.integration.orders import factories
@@ -228,3 +230,28 @@ def test_the_openapi_document_describes_the_order_body(
     schema = operation["requestBody"]["content"]["application/json"]["schema"]
     assert schema["properties"]["lines"]["items"]["properties"]["sku"]["type"] == "string"
     assert "$defs" not in str(schema)
+
+
+@pytest.mark.postgres_only
+def test_concurrent_bulk_requests_locking_items_in_opposite_orders_all_succeed(
+    client: TestClient, admin: dict[str, str], db: Database
+) -> None:
+    with db.transaction() as session:
+        factories.master_data(session, on_hand={("ABC-1", "DAL"): 10_000, ("XYZ-9", "DAL"): 10_000})
+    first, second = ("ABC-1", "XYZ-9"), ("XYZ-9", "ABC-1")
+    bulks = [
+        {"orders": [payload(f"{n}-{i}", lines=[(skus[i % 2], 1)]) for i in range(150)]}
+        for n, skus in enumerate((first, second))
+    ]
+
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(
+            pool.map(
+                lambda body: client.post("/api/v1/orders/bulk", json=body, headers=admin), bulks
+            )
+        )
+
+    assert [a.status_code for a in answers] == [200, 200]
+    assert [a.json()["counts"] for a in answers] == [{"created": 150}, {"created": 150}]
+    with db.transaction() as session:
+        assert balances.verify(session).ok

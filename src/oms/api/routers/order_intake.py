@@ -14,11 +14,12 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 
 from oms.api.deps import database, require_standalone
 from oms.auth.permissions import Permission
 from oms.auth.principal import Principal
-from oms.db import Database
+from oms.db import Database, is_lock_conflict
 from oms.errors import Conflict, OmsError, Problem, ValidationFailed
 from oms.orders import intake, views
 from oms.orders.intake import IntakeResult, Outcome
@@ -258,13 +259,21 @@ def create_orders(raw: RawBody, actor: Writer, db: DatabaseDep) -> BulkOut:
     messages = list(zip(ids, bodies, strict=True))
     outcomes: list[IntakeResult | ValidationFailed] = []
     for start in range(0, len(messages), CHUNK):
-        with db.transaction() as session:
-            outcomes += intake.receive_each(
-                session,
-                messages[start : start + CHUNK],
-                actor=actor,
-                numbers=numbers[start : start + CHUNK],
-            )
+        chunk, drawn = messages[start : start + CHUNK], numbers[start : start + CHUNK]
+        try:
+            with db.transaction() as session:
+                outcomes += intake.receive_each(session, chunk, actor=actor, numbers=drawn)
+        except DBAPIError as exc:
+            # Orders of one chunk lock balance rows order by order, so two concurrent
+            # bulk requests can deadlock; the chunk was rolled back whole. Take its
+            # orders again one transaction each, which lock in one fixed order.
+            if not is_lock_conflict(exc):
+                raise
+            for message, number in zip(chunk, drawn, strict=True):
+                with db.transaction() as session:
+                    outcomes += intake.receive_each(
+                        session, [message], actor=actor, numbers=[number]
+                    )
     results = [
         _bulk_result(index, inbox_id, outcome)
         for index, (inbox_id, outcome) in enumerate(zip(ids, outcomes, strict=True))
