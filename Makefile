@@ -39,12 +39,12 @@ lint: install
 
 test-sqlite: install
 	@echo "== Test suite on SQLite =="
-	OMS_TEST_BACKEND=sqlite $(BIN)/pytest -n 2 $(PYTEST_ARGS)
+	OMS_TEST_BACKEND=sqlite $(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS)
 
 test-postgres: install
 	@echo "== Test suite on PostgreSQL =="
 	@if $(BIN)/python tests/postgres_available.py; then \
-		OMS_TEST_BACKEND=postgresql $(BIN)/pytest -n 2 $(PYTEST_ARGS); \
+		OMS_TEST_BACKEND=postgresql $(BIN)/pytest -n 2 --dist loadfile $(PYTEST_ARGS); \
 	elif [ "$${OMS_TEST_REQUIRE_POSTGRES:-0}" = "1" ]; then \
 		echo "FAILED: PostgreSQL is required (OMS_TEST_REQUIRE_POSTGRES=1) but no server answers"; exit 1; \
 	else \

@@ -107,6 +107,18 @@ def _empty(database: Database) -> None:
             session.execute(text(f"DELETE FROM {table}"))
 
 
+@pytest.fixture(scope="module")
+def demo_db(_session_database: Database) -> Iterator[Database]:
+    """The run's database with the demo dataset, loaded once for a whole module whose
+    tests only read it (or load it again, which changes nothing); emptied after."""
+    from oms import demo
+
+    with _session_database.transaction() as session:
+        demo.load(session)
+    yield _session_database
+    _empty(_session_database)
+
+
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return Settings(

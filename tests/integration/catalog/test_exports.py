@@ -31,10 +31,8 @@ def audit_rows(db: Database) -> int:
 
 
 @pytest.fixture
-def demo_data(db: Database) -> Database:
-    with db.transaction() as session:
-        demo.load(session)
-    return db
+def demo_data(demo_db: Database) -> Database:
+    return demo_db
 
 
 @pytest.mark.parametrize("fmt", list(FileFormat))
