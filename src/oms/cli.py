@@ -885,7 +885,8 @@ def route_compare(
     ] = 50.0,
 ) -> None:
     """Plan a generated batch with both strategies (same stock, capacity and default rules) and
-    print them side by side; greedy goes most deserving first, optimal starts from its plans."""
+    print them side by side; greedy goes most deserving first, optimal starts from its plans
+    and may not end worse than them on the objective."""
     import time
 
     from oms.routing import batches, optimizer
@@ -896,7 +897,7 @@ def route_compare(
     greedy = batches.plan_greedily(batch.demands, candidates, costs=batch.costs)
     greedy_seconds = time.perf_counter() - began
     solution = optimizer.solve(
-        batch.demands, candidates, costs=batch.costs, time_limit_s=time_limit, start=greedy
+        batch.demands, candidates, costs=batch.costs, time_limit_s=time_limit, baseline=greedy
     )
     _print_route_compare(batch, greedy, greedy_seconds, solution)
 
@@ -949,7 +950,7 @@ def _print_route_compare(
     console.print(
         f"optimal strategy: HiGHS says {solution.status.lower()}, MIP gap {solution.mip_gap:.4%}, "
         f"{solution.columns:,} columns, {solution.rows:,} rows"
-        + ("" if solution.started_from_given_plans else "; greedy plans not taken as a start"),
+        + ("" if solution.started_from_baseline else "; the greedy plans did not fit as a start"),
         markup=False,
         soft_wrap=True,
     )

@@ -49,11 +49,18 @@ Between demands of one tier, cost decides. The tie-break (at most 1e-4 per
 shipment) follows the rule set's ranking, so among equally cheap warehouses
 the optimizer picks the one the planner would.
 
-`start` plans (the planner's, say) are passed to HiGHS as a first incumbent,
-so within the time limit the result is never worse than them on this
-objective. The solver stops at `time_limit_s` with the best plan found; the
-`Solution` reports the status and the MIP gap ("Optimal" means proven within a
-relative gap of 1e-7 of this objective, or 5e-5 absolute).
+`baseline` plans (the planner's, say) bound the result: it is never worse
+than them on `costs.plan_objective` (one more row: the plain objective, without
+fairness or tie-break, at most theirs), and they are HiGHS's first incumbent,
+so a plan is at hand from the start. Among the plans no worse than the
+baseline, the program still prefers the fairest and cheapest. Without a
+baseline, fairness can cost money (above) and even fill: once G times the
+tiers between two demands exceeds the backorder penalty, the one ahead keeps
+a contested unit though more units of the one behind are left for it.
+
+The solver stops at `time_limit_s` with the best plan found; the `Solution`
+reports the status and the MIP gap ("Optimal" means proven within a relative
+gap of 1e-7 of the fairness-weighted objective, or 5e-5 absolute).
 
 The program is built in `optimizer_program.py`; its plans and traces are
 worded in `optimizer_trace.py`.
@@ -101,7 +108,7 @@ class Solution:
     seconds: float
     columns: int
     rows: int
-    started_from_given_plans: bool
+    started_from_baseline: bool
 
 
 def optimize(
@@ -111,7 +118,7 @@ def optimize(
     rules: RuleSet = DEFAULT_RULE_SET,
     costs: CostModel,
     time_limit_s: float = 10.0,
-    start: Sequence[Plan] | None = None,
+    baseline: Sequence[Plan] | None = None,
 ) -> list[Plan]:
     """Plan every demand of the batch at once, optimally under the shared stock (module doc)."""
     return list(
@@ -121,7 +128,7 @@ def optimize(
             rules=rules,
             costs=costs,
             time_limit_s=time_limit_s,
-            start=start,
+            baseline=baseline,
         ).plans
     )
 
@@ -133,7 +140,7 @@ def solve(
     rules: RuleSet = DEFAULT_RULE_SET,
     costs: CostModel,
     time_limit_s: float = 10.0,
-    start: Sequence[Plan] | None = None,
+    baseline: Sequence[Plan] | None = None,
 ) -> Solution:
     """As `optimize`, with the solver's status, gap and time."""
     began = time.perf_counter()
@@ -163,9 +170,14 @@ def solve(
     highs.setOptionValue("mip_rel_gap", 1e-7)
     highs.setOptionValue("mip_abs_gap", mip.TIE_BREAK / 2)
     if program.columns:
+        if baseline is not None:
+            keys = {d.key for d in demands}
+            program.no_worse_than(
+                costing.plan_objective([p for p in baseline if p.demand_key in keys], costs)
+            )
         program.pass_to(highs)
-        if start is not None:
-            started = mip.start_from(highs, program, built, start)
+        if baseline is not None:
+            started = mip.start_from(highs, program, built, baseline)
         highs.run()
         values = list(highs.getSolution().col_value)
         status = highs.modelStatusToString(highs.getModelStatus())
@@ -191,7 +203,7 @@ def solve(
         seconds=time.perf_counter() - began,
         columns=program.columns,
         rows=program.rows,
-        started_from_given_plans=started,
+        started_from_baseline=started,
     )
 
 

@@ -68,6 +68,8 @@ class Program:
         self.lower: list[float] = []
         self.upper: list[float] = []
         self.integer: list[int] = []
+        self.flat: list[float] = []
+        """Each column's coefficient in `costs.plan_objective` (no fairness, no tie-break)."""
         self.row_lower: list[float] = []
         self.row_upper: list[float] = []
         self.starts: list[int] = []
@@ -82,8 +84,11 @@ class Program:
     def rows(self) -> int:
         return len(self.starts)
 
-    def column(self, cost: float, upper: float, *, integer: bool = True) -> int:
+    def column(
+        self, cost: float, upper: float, *, integer: bool = True, flat: float | None = None
+    ) -> int:
         self.cost.append(cost)
+        self.flat.append(cost if flat is None else flat)
         self.lower.append(0.0)
         self.upper.append(upper)
         self.integer.append(1 if integer else 0)
@@ -96,6 +101,11 @@ class Program:
             self.value.append(coefficient)
         self.row_lower.append(lower)
         self.row_upper.append(upper)
+
+    def no_worse_than(self, objective: float) -> None:
+        """Keep `costs.plan_objective` of the result at or below `objective`."""
+        terms = [(n, c) for n, c in enumerate(self.flat) if c]
+        self.row(terms, -math.inf, objective + 1e-6)
 
     def pass_to(self, highs: highspy.Highs) -> None:
         inf = highspy.kHighsInf
@@ -265,7 +275,7 @@ def _shipment_columns(
         km = costing.distance_km(demand.destination, candidate, costs)
         cost = costing.shipment_cost(km, demand.service_level, candidate, costs)
         tie = TIE_BREAK * position / max(1, len(ranked))
-        built.shipment[wid] = program.column(cost + tie, 1.0)
+        built.shipment[wid] = program.column(cost + tie, 1.0, flat=cost)
 
 
 def _build_ship_complete(
@@ -291,7 +301,7 @@ def _build_ship_complete(
     built.whole_able = set(able)
     _shipment_columns(program, built, able, by_id, costs)
     units = sum(line.quantity for line in demand.lines)
-    built.complete = program.column(penalty * units, 1.0)
+    built.complete = program.column(penalty * units, 1.0, flat=costs.backorder_penalty * units)
     program.row([(built.complete, 1.0)] + [(y, 1.0) for y in built.shipment.values()], 1.0, 1.0)
     for line in demand.lines:
         built_line = _Line(line.key, line.item_id, line.quantity)
@@ -342,10 +352,12 @@ def _build_line_by_line(
         if by_line and len(ln.options) > 1:
             program.row([(o.z, 1.0) for o in ln.options.values() if o.z is not None], 0.0, 1.0)
         if all_or_nothing or whole:
-            ln.left_whole = program.column(penalty * ln.quantity, 1.0)
+            ln.left_whole = program.column(
+                penalty * ln.quantity, 1.0, flat=costs.backorder_penalty * ln.quantity
+            )
             served.append((ln.left_whole, float(ln.quantity)))
         else:
-            ln.left = program.column(penalty, ln.quantity)
+            ln.left = program.column(penalty, ln.quantity, flat=costs.backorder_penalty)
             served.append((ln.left, 1.0))
         program.row(served, ln.quantity, ln.quantity)
 

@@ -477,10 +477,10 @@ def test_on_a_generated_batch_the_optimal_plan_is_never_worse_than_greedy() -> N
     greedy = batches.plan_greedily(batch.demands, candidates, costs=batch.costs)
 
     solution = optimizer.solve(
-        batch.demands, candidates, costs=batch.costs, time_limit_s=30, start=greedy
+        batch.demands, candidates, costs=batch.costs, time_limit_s=30, baseline=greedy
     )
 
-    assert solution.started_from_given_plans
+    assert solution.started_from_baseline
     assert plan_objective(solution.plans, batch.costs) <= plan_objective(greedy, batch.costs)
 
 
@@ -522,7 +522,7 @@ def test_no_plan_oversells_and_every_unit_is_served_or_left(
     greedy = batches.plan_greedily(batch.demands, candidates, rules=rules, costs=batch.costs)
 
     solution = optimizer.solve(
-        batch.demands, candidates, rules=rules, costs=batch.costs, start=greedy
+        batch.demands, candidates, rules=rules, costs=batch.costs, baseline=greedy
     )
 
     drawn: dict[tuple[int, int], int] = defaultdict(int)
@@ -535,5 +535,42 @@ def test_no_plan_oversells_and_every_unit_is_served_or_left(
             drawn[(a.warehouse_id, items[a.line_key])] += a.quantity
     stock = {(w.warehouse_id, i): q for w in batch.warehouses for i, q in w.available.items()}
     assert all(units <= stock.get(key, 0) for key, units in drawn.items())
-    assert solution.started_from_given_plans
+    assert solution.started_from_baseline
     assert plan_objective(solution.plans, batch.costs) <= plan_objective(greedy, batch.costs) + 1e-6
+
+
+# --- a baseline bounds the result -------------------------------------------------------------
+
+CHEAP_BACKORDERS = CostModel(bands=COSTS.bands, split_penalty=5.0, backorder_penalty=5.0)
+"""A unit left costs less than a fairness tier step (G = 15 + 5 + 1): fairness can trade fill."""
+
+
+def _trade() -> tuple[list[Demand], dict[str, list[Candidate]], RuleSet]:
+    """HIGH wants 5 of A, LOW 4; W1 (3 units) serves HIGH only, W2 (4 units) both."""
+    rules = RuleSet(filters=(Filter.SERVES_CHANNEL,))
+    high = demand("HIGH", line(1, A, 5), priority=1)
+    low = demand("LOW", line(2, A, 4))
+    w1, w2 = warehouse(1, NEAR, stock={A: 3}), warehouse(2, FAR, stock={A: 4})
+    hidden = warehouse(1, NEAR, stock={A: 3}, serves_channel=False)
+    return [high, low], {"HIGH": [w1, w2], "LOW": [hidden, w2]}, rules
+
+
+def test_without_a_baseline_a_demand_ranked_ahead_keeps_units_at_the_cost_of_fill() -> None:
+    demands, candidates, rules = _trade()
+
+    plans = optimizer.optimize(demands, candidates, rules=rules, costs=CHEAP_BACKORDERS)
+
+    assert [(a.warehouse_id, a.quantity) for a in plans[0].assignments] == [(2, 4)]
+    assert plans[1].backordered == {2: 4}
+
+
+def test_with_a_baseline_the_optimal_plan_is_never_worse_on_the_objective() -> None:
+    demands, candidates, rules = _trade()
+    greedy = batches.plan_greedily(demands, candidates, rules=rules, costs=CHEAP_BACKORDERS)
+
+    plans = optimizer.optimize(
+        demands, candidates, rules=rules, costs=CHEAP_BACKORDERS, baseline=greedy
+    )
+
+    assert plan_objective(plans, CHEAP_BACKORDERS) <= plan_objective(greedy, CHEAP_BACKORDERS)
+    assert [(a.warehouse_id, a.quantity) for a in plans[1].assignments] == [(2, 4)]
