@@ -49,11 +49,13 @@ Between demands of one tier, cost decides. The tie-break (at most 1e-4 per
 shipment) follows the rule set's ranking, so among equally cheap warehouses
 the optimizer picks the one the planner would.
 
-`baseline` plans (the planner's, say) bound the result: it is never worse
-than them on `costs.plan_objective` (one more row: the plain objective, without
-fairness or tie-break, at most theirs), and they are HiGHS's first incumbent,
-so a plan is at hand from the start. Among the plans no worse than the
-baseline, the program still prefers the fairest and cheapest. Without a
+`baseline` plans (the planner's, say) are HiGHS's first incumbent, so a plan
+is at hand from the start, and they bound the result: it is never worse than
+them on `costs.plan_objective`. Should the first solve end worse (fairness
+traded fill, see below), it is solved again with one more row, the plain
+objective (no fairness, no tie-break) at most the baseline's, in the time
+left (at least a second); the row is dense, so it is only added when needed,
+and the plan is then the fairest and cheapest of those no worse. Without a
 baseline, fairness can cost money (above) and even fill: once G times the
 tiers between two demands exceeds the backorder penalty, the one ahead keeps
 a contested unit though more units of the one behind are left for it.
@@ -161,32 +163,20 @@ def solve(
         for demand in demands
     ]
     mip.add_batch_rows(program, built, pool, rules)
-    started = False
-    with _quiet_banner():
-        highs = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy leaves __init__ bare
-    highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("time_limit", float(time_limit_s))
-    highs.setOptionValue("random_seed", 7)
-    highs.setOptionValue("mip_rel_gap", 1e-7)
-    highs.setOptionValue("mip_abs_gap", mip.TIE_BREAK / 2)
+    run = _Run([], "Optimal", 0.0, 0.0, 0.0, started=False)
     if program.columns:
+        run = _run(program, built, baseline, time_limit_s)
         if baseline is not None:
             keys = {d.key for d in demands}
-            program.no_worse_than(
-                costing.plan_objective([p for p in baseline if p.demand_key in keys], costs)
-            )
-        program.pass_to(highs)
-        if baseline is not None:
-            started = mip.start_from(highs, program, built, baseline)
-        highs.run()
-        values = list(highs.getSolution().col_value)
-        status = highs.modelStatusToString(highs.getModelStatus())
-        info = highs.getInfo()
-        objective, bound, gap = info.objective_function_value, info.mip_dual_bound, info.mip_gap
-    else:
-        values, status, objective, bound, gap = [], "Optimal", 0.0, 0.0, 0.0
+            limit = costing.plan_objective([p for p in baseline if p.demand_key in keys], costs)
+            if program.plain_objective(run.values) > limit + 1e-6:
+                # Fairness traded fill for rank here: solve again, bounded by the baseline.
+                program.no_worse_than(limit)
+                left = time_limit_s - (time.perf_counter() - began)
+                run = _run(program, built, baseline, max(left, 1.0))
+    values = run.values
     if len(values) != program.columns:
-        raise RuntimeError(f"HiGHS found no plan for the batch ({status})")
+        raise RuntimeError(f"HiGHS found no plan for the batch ({run.status})")
     used = mip.usage(built, values)
     plans = tuple(
         build_plan(
@@ -196,14 +186,51 @@ def solve(
     )
     return Solution(
         plans=plans,
-        status=status,
-        objective=objective,
-        bound=bound,
-        mip_gap=gap,
+        status=run.status,
+        objective=run.objective,
+        bound=run.bound,
+        mip_gap=run.gap,
         seconds=time.perf_counter() - began,
         columns=program.columns,
         rows=program.rows,
-        started_from_baseline=started,
+        started_from_baseline=run.started,
+    )
+
+
+@dataclass(frozen=True)
+class _Run:
+    values: list[float]
+    status: str
+    objective: float
+    bound: float
+    gap: float
+    started: bool
+
+
+def _run(
+    program: mip.Program,
+    built: Sequence[mip.BuiltDemand],
+    baseline: Sequence[Plan] | None,
+    time_limit_s: float,
+) -> _Run:
+    with _quiet_banner():
+        highs = highspy.Highs()  # type: ignore[no-untyped-call]  # highspy leaves __init__ bare
+    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("time_limit", float(time_limit_s))
+    highs.setOptionValue("random_seed", 7)
+    highs.setOptionValue("mip_rel_gap", 1e-7)
+    highs.setOptionValue("mip_abs_gap", mip.TIE_BREAK / 2)
+    program.pass_to(highs)
+    started = baseline is not None and mip.start_from(highs, program, built, baseline)
+    highs.run()
+    info = highs.getInfo()
+    return _Run(
+        values=list(highs.getSolution().col_value),
+        status=highs.modelStatusToString(highs.getModelStatus()),
+        objective=info.objective_function_value,
+        bound=info.mip_dual_bound,
+        gap=info.mip_gap,
+        started=started,
     )
 
 

@@ -102,6 +102,10 @@ class Program:
         self.row_lower.append(lower)
         self.row_upper.append(upper)
 
+    def plain_objective(self, values: Sequence[float]) -> float:
+        """`costs.plan_objective` of a solution."""
+        return sum(c * v for c, v in zip(self.flat, values, strict=True))
+
     def no_worse_than(self, objective: float) -> None:
         """Keep `costs.plan_objective` of the result at or below `objective`."""
         terms = [(n, c) for n, c in enumerate(self.flat) if c]
