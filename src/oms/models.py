@@ -15,6 +15,7 @@ from oms.inbox import models as inbox_models
 from oms.inventory import models as inventory_models
 from oms.orders import models as order_models
 from oms.outbox import models as outbox_models
+from oms.routing import models as routing_models
 
 _LOADED = (
     audit,
@@ -26,6 +27,7 @@ _LOADED = (
     inventory_models,
     order_models,
     outbox_models,
+    routing_models,
 )
 
 

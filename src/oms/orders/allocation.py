@@ -1,57 +1,50 @@
-"""Allocation on intake: reserve each line's open units at the channel's warehouses.
+"""Allocation: reserve lines' open units where routing decides; backorder the rest.
 
-Until the routing planner exists, a line goes to the first warehouse, in the
-channel's rank order, that holds all of it; failing that, it is split across
-the warehouses in rank order; what no warehouse holds is backordered. All of
-an order's reservations are made by one `reserve_many` call: one conditional
-UPDATE per item and warehouse, rows locked in a fixed order.
+Routing (`oms.routing.service.route`) plans the lines under the channel's
+active rule set (by default: warehouses the channel may use that hold the whole
+line, nearest to the ship-to first, split by line, the rest backordered),
+reserves the plan in one `reserve_many` call, stores the plan with its trace and
+makes a `planned` fulfillment order per warehouse. Here the answer becomes the
+order's allocations and its lines' buckets. A rule set whose fallback is
+`hold_for_review` asks for a person: the caller places the manual hold
+(`REVIEW_HOLD`), as holds are the caller's to record on the timeline.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from oms.auth.principal import Principal
 from oms.catalog import repository as catalog
-from oms.catalog.models import Warehouse
-from oms.inventory import balances, reservations
-from oms.inventory.batch import Granted, ReservationRequest, reserve_many
+from oms.inventory import reservations
 from oms.kit import clock
 from oms.orders import repository
 from oms.orders.models import OrderLine, SalesOrder
+from oms.routing import service as routing
+
+REVIEW_HOLD = "routing: held for review"
+"""The reason of the manual hold placed when routing asks for a person's review."""
 
 
 @dataclass(frozen=True)
 class Allocated:
     allocated: int
     backordered: int
+    review: bool = False
+    """Routing's fallback asks for a person's review: the caller holds the order."""
+    plan_id: int | None = None
+    """The routing plan made, with its trace (`GET /api/v1/orders/{id}/routing`)."""
+    fulfillment_orders: tuple[str, ...] = ()
+    """Numbers of the fulfillment orders the plan made or extended."""
 
-
-def plan(
-    lines: Sequence[OrderLine],
-    warehouses: Sequence[Warehouse],
-    available: dict[tuple[int, int], int],
-) -> list[tuple[OrderLine, Warehouse, int]]:
-    """(line, warehouse, quantity) to reserve; pure. Whole lines first, then splits."""
-    left = dict(available)
-    chosen: list[tuple[OrderLine, Warehouse, int]] = []
-    for line in sorted(lines, key=lambda found: found.line_number):
-        if line.item_id is None or line.open <= 0:
-            continue
-        need = line.open
-        whole = next((w for w in warehouses if left.get((line.item_id, w.id), 0) >= need), None)
-        for warehouse in [whole] if whole else warehouses:
-            take = min(need, left.get((line.item_id, warehouse.id), 0))
-            if take > 0:
-                chosen.append((line, warehouse, take))
-                left[(line.item_id, warehouse.id)] -= take
-                need -= take
-            if need == 0:
-                break
-    return chosen
+    def routing(self) -> dict[str, object]:
+        """What the order's event says of the routing: the plan and its fulfillment orders."""
+        if self.plan_id is None:
+            return {}
+        return {"routing_plan": self.plan_id, "fulfillment_orders": list(self.fulfillment_orders)}
 
 
 def allocate(
@@ -60,58 +53,67 @@ def allocate(
     lines: Sequence[OrderLine],
     *,
     actor: Principal,
-    warehouses: Sequence[Warehouse] | None = None,
-    available: dict[tuple[int, int], int] | None = None,
+    channel: str | None = None,
+    hazmat: Mapping[int, bool] | None = None,
+    new_order: bool = False,
+    reason: str = "intake",
 ) -> Allocated:
-    """Reserve the open units of `lines`; backorder what cannot be reserved now.
+    """Route and reserve the open units of `lines`; backorder what cannot be reserved now.
 
-    A caller that has just read the channel's serving warehouses (in rank order) and
-    the stock available there (intake) passes them, saving both reads.
-    """
+    A caller that has read the channel (intake) passes its code, and the items' hazmat flags
+    (item id → flag), saving reads; `new_order` says the order has no fulfillment orders yet.
+    The caller records the order's event, naming the plan (`Allocated.routing()`)."""
     live = [line for line in lines if line.item_id is not None and line.open > 0]
     if not live:
         return Allocated(0, 0)
-    if warehouses is None:
-        warehouses = catalog.serving_warehouses(session, order.channel_id)
-    if available is None:
-        available = balances.available_at(
-            session,
-            [line.item_id for line in live if line.item_id is not None],
-            [w.id for w in warehouses],
-        )
-    chosen = plan(live, warehouses, available)
-    outcomes = reserve_many(
+    if channel is None:
+        channel = catalog.channels_by_ids(session, [order.channel_id])[0].code
+    result = routing.route(
         session,
+        routing.OrderToRoute(
+            order_id=order.id,
+            number=order.number,
+            channel_id=order.channel_id,
+            channel=channel,
+            ship_to=order.ship_to,
+            service_level=str(order.service_level),
+            priority=order.priority,
+            ship_by=order.ship_by,
+            placed_at=order.placed_at,
+        ),
         [
-            ReservationRequest(
-                item_id=line.item_id or 0,
+            routing.LineToRoute(
+                line_id=line.id,
+                line_number=line.line_number,
+                item_id=line.item_id,
                 sku=line.sku,
-                warehouse_id=warehouse.id,
-                warehouse=warehouse.code,
-                quantity=quantity,
-                reference=f"{order.number}/{line.line_number}",
+                quantity=line.open,
+                hazmat=hazmat.get(line.item_id) if hazmat is not None else None,
             )
-            for line, warehouse, quantity in chosen
+            for line in live
+            if line.item_id is not None
         ],
         actor=actor,
+        reason=reason,
+        new_order=new_order,
     )
+    by_id = {line.id: line for line in live}
     now = clock.now()
     rows = []
     allocated = 0
-    for (line, warehouse, quantity), outcome in zip(chosen, outcomes, strict=True):
-        if isinstance(outcome, Granted):
-            line.allocated += quantity
-            allocated += quantity
-            rows.append(
-                {
-                    "order_id": order.id,
-                    "line_id": line.id,
-                    "warehouse_id": warehouse.id,
-                    "reservation_id": outcome.id,
-                    "quantity": quantity,
-                    "created_at": now,
-                }
-            )
+    for reserved in result.reserved:
+        by_id[reserved.line_id].allocated += reserved.quantity
+        allocated += reserved.quantity
+        rows.append(
+            {
+                "order_id": order.id,
+                "line_id": reserved.line_id,
+                "warehouse_id": reserved.warehouse_id,
+                "reservation_id": reserved.reservation_id,
+                "quantity": reserved.quantity,
+                "created_at": now,
+            }
+        )
     repository.insert_allocations(session, rows)
     backordered = 0
     for line in live:
@@ -119,7 +121,13 @@ def allocate(
             backordered += line.open
             line.backordered += line.open
     session.flush()
-    return Allocated(allocated=allocated, backordered=backordered)
+    return Allocated(
+        allocated=allocated,
+        backordered=backordered,
+        review=result.hold_for_review,
+        plan_id=result.plan_id,
+        fulfillment_orders=tuple(fo.number for fo in result.fulfillment_orders),
+    )
 
 
 def release(session: Session, line: OrderLine, quantity: int, *, actor: Principal) -> int:
@@ -132,6 +140,7 @@ def release(session: Session, line: OrderLine, quantity: int, *, actor: Principa
             break
         take = min(left, allocation.quantity)
         reservations.release_part(session, allocation.reservation_id, quantity=take, actor=actor)
+        routing.give_back(session, allocation.reservation_id, take, actor=actor)
         if take == allocation.quantity:
             repository.delete_allocation(session, allocation)
         else:

@@ -28,8 +28,8 @@ from oms.catalog.schemas import Strict
 from oms.errors import Conflict, OmsError, Problem, ValidationFailed
 from oms.kit import diff
 from oms.kit.validation import refuse_nulls
-from oms.orders import allocation, lifecycle, repository, status, timeline
-from oms.orders.models import OrderLine, OrderStatus, SalesOrder, ServiceLevel
+from oms.orders import allocation, holds, lifecycle, repository, status, timeline
+from oms.orders.models import HoldType, OrderLine, OrderStatus, SalesOrder, ServiceLevel
 from oms.orders.schemas import LineIn, OrderAddress, OrderIn, content_hash, quantize
 from oms.orders.status import Action
 
@@ -374,9 +374,10 @@ def apply(
         session.flush()
         grown += _insert_lines(session, order, lines, plan.add, items)
         lines = repository.lines_of(session, order.id)
+    allocated = allocation.Allocated(0, 0)
     if grown and order.accepted:
-        allocation.allocate(
-            session, order, [line for line in lines if line.id in grown], actor=actor
+        allocated = allocation.allocate(
+            session, order, [line for line in lines if line.id in grown], actor=actor, reason="edit"
         )
     if grown:
         _retotal(order, lines)
@@ -387,7 +388,15 @@ def apply(
     data: dict[str, Any] = {"source": source, "changes": changes}
     if note:
         data["note"] = note
+    data.update(allocated.routing())
     timeline.record(session, order, "changed", actor=actor, data=data, before=before, after=after)
+    if allocated.review and not any(
+        h.reason == allocation.REVIEW_HOLD
+        for h in repository.holds_of(session, order.id, active_only=True)
+    ):
+        holds.place_hold(
+            session, order.id, type=HoldType.MANUAL, reason=allocation.REVIEW_HOLD, actor=actor
+        )
     return changes
 
 

@@ -217,10 +217,9 @@ def _accept(
     number: str | None,
 ) -> IntakeResult:
     payload = parsed.order
-    channel, warehouses = repository.intake_channel(session, payload.channel)
-    items, available = repository.intake_items(
-        session, [line.sku for line in payload.lines], [w.id for w in warehouses]
-    )
+    # Routing reads the warehouses and their stock itself (every warehouse, for the trace).
+    channel, _ = repository.intake_channel(session, payload.channel)
+    items, _ = repository.intake_items(session, [line.sku for line in payload.lines], [])
     unusable = validation.channel_problems(
         channel, payload.channel, visible=actor.sees_channel(payload.channel)
     )
@@ -254,16 +253,19 @@ def _accept(
     repository.attach(session, order)
     lines = _lines(payload, order_id=order_id, items=items)
     repository.add_lines(session, lines)
-    allocation.allocate(
+    allocated = allocation.allocate(
         session,
         order,
         [line for line in lines if _allocatable(line, items)],
         actor=actor,
-        warehouses=warehouses,
-        available=available,
+        channel=channel.code,
+        hazmat={item.id: item.hazmat for item in items.values()},
+        new_order=True,
     )
 
     held = validation.holds_for(problems)
+    if allocated.review:
+        held.append((HoldType.MANUAL, allocation.REVIEW_HOLD))
     if customer is not None and (reason := credit.check(session, customer, order)):
         held.append((HoldType.CREDIT, reason))
     holds = _place_holds(session, order, held, actor=actor)
@@ -279,6 +281,7 @@ def _accept(
             "lines": len(lines),
             "total": str(order.total),
             "currency": order.currency,
+            **allocated.routing(),
         },
     )
     for hold in holds:

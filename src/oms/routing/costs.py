@@ -29,7 +29,31 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from oms.kit.geo import haversine_km
-from oms.routing.model import Assignment, Candidate, CostModel, Demand, Destination, Plan
+from oms.routing.model import (
+    Assignment,
+    Candidate,
+    CostModel,
+    Demand,
+    Destination,
+    DistanceBand,
+    Plan,
+)
+
+DEFAULT_COST_MODEL = CostModel(
+    bands=(
+        DistanceBand(300.0, {"standard": 6.0, "expedited": 11.0, "overnight": 24.0, "pickup": 0.0}),
+        DistanceBand(800.0, {"standard": 8.5, "expedited": 15.0, "overnight": 32.0}),
+        DistanceBand(1500.0, {"standard": 11.0, "expedited": 20.0, "overnight": 42.0}),
+        DistanceBand(2500.0, {"standard": 14.0, "expedited": 26.0, "overnight": 55.0}),
+        DistanceBand(5000.0, {"standard": 18.0, "expedited": 33.0, "overnight": 70.0}),
+        DistanceBand(20000.0, {"standard": 45.0, "expedited": 80.0, "overnight": 150.0}),
+    ),
+    split_penalty=5.0,
+)
+"""The cost model routing plans orders with: parcel prices by distance band and service level
+(about ground list prices for a 2 kg box; pickup is free nearby and dearest, never cheap, far
+away), 5 per extra shipment. Warehouses add their own handling cost
+(`attributes.handling_cost`)."""
 
 
 def distance_km(destination: Destination, candidate: Candidate, costs: CostModel) -> float:

@@ -56,6 +56,8 @@ class Destination:
     latitude: float | None = None
     longitude: float | None = None
     postal_code: str | None = None
+    region: str | None = None
+    """State or province (as the address gives it); only said in the trace."""
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,10 @@ from tests.integration.orders import factories
 
 @pytest.fixture
 def order_id(db: Database) -> int:
-    """ABC-1 × 12 (10 at DAL, 2 at NJ) and XYZ-9 × 5 (3 at DAL, 2 backordered), channel web."""
+    """ABC-1 × 12 (10 at DAL, 2 at NJ) and XYZ-9 × 5 (3 at DAL, 2 backordered), channel web
+    (its rule set splits a line between warehouses)."""
     with db.transaction() as session:
-        factories.master_data(session, channels=("web", "b2b"))
+        factories.master_data(session, channels=("web", "b2b"), split_within_line=True)
         return factories.order(session, lines=[("ABC-1", 12), ("XYZ-9", 5)])
 
 

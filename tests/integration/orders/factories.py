@@ -15,6 +15,9 @@ from oms.inventory import balances
 from oms.orders import intake, lifecycle, repository
 from oms.orders.models import OrderLine, SalesOrder
 from oms.orders.schemas import OrderIn
+from oms.routing import rule_sets
+from oms.routing.model import SplitPolicy
+from oms.routing.rules import RuleSetIn
 from tests.integration.catalog import factories as catalog_data
 from tests.integration.inventory import factories as stock
 
@@ -26,9 +29,15 @@ def master_data(
     *,
     channels: Sequence[str] = ("web",),
     on_hand: dict[tuple[str, str], int] | None = None,
+    split_within_line: bool = False,
 ) -> None:
     """Items ABC-1, XYZ-9 and OLD-1 (inactive); warehouses DAL then NJ serving each channel;
-    stock as `on_hand` (by default ABC-1: 10 at DAL, 5 at NJ; XYZ-9: 3 at DAL)."""
+    stock as `on_hand` (by default ABC-1: 10 at DAL, 5 at NJ; XYZ-9: 3 at DAL).
+
+    Both warehouses stand at the same place, so the channel's rank decides between them.
+    Under the default rule set a line goes whole to one warehouse or is backordered;
+    `split_within_line` gives each channel a rule set that shares a line between warehouses
+    in rank order and reserves what there is (for tests of orders split across warehouses)."""
     for sku in ("ABC-1", "XYZ-9"):
         stock.item(session, sku)
     stock.item(session, "OLD-1", active=False)
@@ -38,6 +47,17 @@ def master_data(
         stock.channel(session, code, warehouses=["DAL", "NJ"])
     for (sku, warehouse), quantity in (STOCK if on_hand is None else on_hand).items():
         stock.stock(session, sku, warehouse, quantity)
+    if split_within_line:
+        for code in channels:
+            rule_set(session, code, split=SplitPolicy.SPLIT_WITHIN_LINE)
+
+
+def rule_set(session: Session, channel: str | None, **rules: Any) -> int:
+    """A new active rule set version for `channel` (None: the default one); its id."""
+    made = rule_sets.create_rule_set(
+        session, RuleSetIn.model_validate({"channel": channel, **rules}), actor=SYSTEM
+    )
+    return made.id
 
 
 def order_in(

@@ -87,13 +87,13 @@ def test_an_edit_that_changes_nothing_records_nothing(order_id: int, db: Databas
 def test_more_units_are_allocated_at_once_and_the_totals_follow(
     order_id: int, db: Database
 ) -> None:
-    edit(db, order_id, lines=[{"line_number": 1, "quantity": 16}])
+    edit(db, order_id, lines=[{"line_number": 1, "quantity": 9}])
 
     with db.transaction() as session:
-        assert quantities(session, order_id)[1] == (16, 15, 1, 0)
+        assert quantities(session, order_id)[1] == (9, 9, 0, 0)
         order, _ = factories.stored(session, order_id)
-        assert order.status == OrderStatus.PARTIALLY_ALLOCATED
-        assert order.subtotal == Decimal("359.82")
+        assert order.status == OrderStatus.ALLOCATED
+        assert order.subtotal == Decimal("219.89")
         assert factories.ledger_holds(session)
 
 

@@ -25,13 +25,14 @@ from tests.integration.orders import factories
 @pytest.fixture
 def stocked(db: Database) -> Database:
     with db.transaction() as session:
-        factories.master_data(session, channels=("web", "b2b"))
+        factories.master_data(session, channels=("web", "b2b"), split_within_line=True)
     return db
 
 
 @pytest.fixture
 def order_id(stocked: Database) -> int:
-    """ABC-1 × 12 (10 at DAL, 2 at NJ) and XYZ-9 × 5 (3 at DAL, 2 backordered)."""
+    """ABC-1 × 12 (10 at DAL, 2 at NJ) and XYZ-9 × 5 (3 at DAL, 2 backordered): the channels
+    split a line within itself, so the order holds stock at both warehouses."""
     with stocked.transaction() as session:
         return factories.order(session, lines=[("ABC-1", 12), ("XYZ-9", 5)])
 

@@ -1,0 +1,255 @@
+"""Every query of the routing package: rule sets, capacity used, plans, fulfillment orders."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, case, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from oms.catalog.models import ChannelWarehouse, Warehouse
+from oms.kit.paging import Page, PageRequest, paginate
+from oms.routing.models import (
+    DEFAULT_SCOPE,
+    FulfillmentOrder,
+    FulfillmentOrderLine,
+    FulfillmentStatus,
+    RoutingPlan,
+    RoutingRuleSet,
+)
+
+# -- rule sets ---------------------------------------------------------------------------
+
+
+def active_rule_set(session: Session, channel_id: int) -> RoutingRuleSet | None:
+    """The channel's active rule set, else the active default one, else None (one query)."""
+    stmt = (
+        select(RoutingRuleSet)
+        .where(
+            RoutingRuleSet.scope_id.in_([channel_id, DEFAULT_SCOPE]),
+            RoutingRuleSet.active.is_(True),
+        )
+        .order_by(RoutingRuleSet.scope_id.desc())
+        .limit(1)
+    )
+    return session.scalar(stmt)
+
+
+def active_rule_sets(session: Session) -> dict[int, RoutingRuleSet]:
+    """scope id → its active rule set."""
+    stmt = select(RoutingRuleSet).where(RoutingRuleSet.active.is_(True))
+    return {found.scope_id: found for found in session.scalars(stmt)}
+
+
+def rule_set_by_id(session: Session, rule_set_id: int) -> RoutingRuleSet | None:
+    return session.get(RoutingRuleSet, rule_set_id, populate_existing=True)
+
+
+def last_version(session: Session, scope_id: int) -> int:
+    """The newest version number of a scope's rule sets, 0 when it has none."""
+    stmt = select(func.max(RoutingRuleSet.version)).where(RoutingRuleSet.scope_id == scope_id)
+    return int(session.scalar(stmt) or 0)
+
+
+def add_rule_set(session: Session, rule_set: RoutingRuleSet) -> None:
+    session.add(rule_set)
+    session.flush()
+
+
+def activate(session: Session, scope_id: int, rule_set_id: int) -> None:
+    """Make `rule_set_id` its scope's only active version, in one statement."""
+    session.execute(
+        update(RoutingRuleSet)
+        .where(RoutingRuleSet.scope_id == scope_id)
+        .values(active=case((RoutingRuleSet.id == rule_set_id, True), else_=False))
+        .execution_options(synchronize_session=False)
+    )
+
+
+@dataclass(frozen=True)
+class RuleSetFilter:
+    scope_id: int | None = None
+    scope_ids: frozenset[int] | None = None
+    """The scopes a channel-scoped principal sees; None: every one."""
+    active: bool | None = None
+
+
+def search_rule_sets(
+    session: Session, filters: RuleSetFilter, page: PageRequest
+) -> Page[RoutingRuleSet]:
+    stmt = select(RoutingRuleSet)
+    if filters.scope_id is not None:
+        stmt = stmt.where(RoutingRuleSet.scope_id == filters.scope_id)
+    if filters.scope_ids is not None:
+        stmt = stmt.where(RoutingRuleSet.scope_id.in_(sorted(filters.scope_ids)))
+    if filters.active is not None:
+        stmt = stmt.where(RoutingRuleSet.active.is_(filters.active))
+    return paginate(
+        session,
+        stmt,
+        request=page,
+        sortable={"id": RoutingRuleSet.id, "created_at": RoutingRuleSet.created_at},
+        default_sort="id",
+        id_column=RoutingRuleSet.id,
+    )
+
+
+# -- candidates -----------------------------------------------------------------------------
+
+
+def candidate_warehouses(session: Session, channel_id: int) -> list[tuple[Warehouse, int | None]]:
+    """Every active warehouse, with its rank for the channel (None: it does not serve it)."""
+    stmt = (
+        select(Warehouse, ChannelWarehouse.rank)
+        .outerjoin(
+            ChannelWarehouse,
+            and_(
+                ChannelWarehouse.warehouse_id == Warehouse.id,
+                ChannelWarehouse.channel_id == channel_id,
+            ),
+        )
+        .where(Warehouse.active.is_(True))
+        .order_by(Warehouse.code)
+    )
+    return [(warehouse, rank) for warehouse, rank in session.execute(stmt)]
+
+
+def planned_since(
+    session: Session, warehouse_ids: Sequence[int], since: dt.datetime
+) -> dict[int, int]:
+    """warehouse id → fulfillment orders made there since `since` and not cancelled."""
+    if not warehouse_ids:
+        return {}
+    stmt = (
+        select(FulfillmentOrder.warehouse_id, func.count())
+        .where(
+            FulfillmentOrder.warehouse_id.in_(list(warehouse_ids)),
+            FulfillmentOrder.created_at >= since,
+            FulfillmentOrder.status != FulfillmentStatus.CANCELLED,
+        )
+        .group_by(FulfillmentOrder.warehouse_id)
+    )
+    return {int(w): int(n) for w, n in session.execute(stmt)}
+
+
+# -- plans ------------------------------------------------------------------------------------
+
+
+def insert_plan(session: Session, values: dict[str, Any]) -> int:
+    return int(session.execute(insert(RoutingPlan).returning(RoutingPlan.id), values).scalar_one())
+
+
+def plans_of_order(session: Session, order_id: int) -> list[RoutingPlan]:
+    """Every plan made for the order, oldest first."""
+    stmt = select(RoutingPlan).where(RoutingPlan.order_id == order_id).order_by(RoutingPlan.id)
+    return list(session.scalars(stmt))
+
+
+# -- fulfillment orders ---------------------------------------------------------------------
+
+
+def planned_of_order(session: Session, order_id: int) -> dict[int, FulfillmentOrder]:
+    """warehouse id → the order's fulfillment order still planned there."""
+    stmt = select(FulfillmentOrder).where(
+        FulfillmentOrder.order_id == order_id,
+        FulfillmentOrder.status == FulfillmentStatus.PLANNED,
+    )
+    return {found.warehouse_id: found for found in session.scalars(stmt)}
+
+
+def add_fulfillment_orders(session: Session, orders: Sequence[FulfillmentOrder]) -> None:
+    """Insert `orders`; their ids are set afterwards."""
+    if orders:
+        session.add_all(orders)
+        session.flush()
+
+
+def insert_fulfillment_lines(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(FulfillmentOrderLine), list(rows))
+
+
+def fulfillment_order_by_id(session: Session, fulfillment_order_id: int) -> FulfillmentOrder | None:
+    return session.get(FulfillmentOrder, fulfillment_order_id)
+
+
+def fulfillment_orders_of_order(session: Session, order_id: int) -> list[FulfillmentOrder]:
+    stmt = (
+        select(FulfillmentOrder)
+        .where(FulfillmentOrder.order_id == order_id)
+        .order_by(FulfillmentOrder.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def lines_of_fulfillment_orders(
+    session: Session, fulfillment_order_ids: Iterable[int]
+) -> list[FulfillmentOrderLine]:
+    wanted = sorted(set(fulfillment_order_ids))
+    if not wanted:
+        return []
+    stmt = (
+        select(FulfillmentOrderLine)
+        .where(FulfillmentOrderLine.fulfillment_order_id.in_(wanted))
+        .order_by(FulfillmentOrderLine.fulfillment_order_id, FulfillmentOrderLine.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def planned_line_of_reservation(
+    session: Session, reservation_id: int
+) -> tuple[FulfillmentOrderLine, FulfillmentOrder] | None:
+    """The planned fulfillment order line a reservation holds, with its fulfillment order."""
+    stmt = (
+        select(FulfillmentOrderLine, FulfillmentOrder)
+        .join(FulfillmentOrder, FulfillmentOrder.id == FulfillmentOrderLine.fulfillment_order_id)
+        .where(
+            FulfillmentOrderLine.reservation_id == reservation_id,
+            FulfillmentOrder.status == FulfillmentStatus.PLANNED,
+        )
+    )
+    row = session.execute(stmt).first()
+    return (row[0], row[1]) if row is not None else None
+
+
+def units_left(session: Session, fulfillment_order_id: int) -> int:
+    """Units still on a fulfillment order's lines."""
+    stmt = select(func.coalesce(func.sum(FulfillmentOrderLine.quantity), 0)).where(
+        FulfillmentOrderLine.fulfillment_order_id == fulfillment_order_id
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+@dataclass(frozen=True)
+class FulfillmentFilter:
+    order_id: int | None = None
+    warehouse_ids: frozenset[int] | None = None
+    """The warehouses asked for and in scope; None: every one."""
+    channel_ids: frozenset[int] | None = None
+    """The principal's channel scope; None: every channel."""
+    status: FulfillmentStatus | None = None
+
+
+def search_fulfillment_orders(
+    session: Session, filters: FulfillmentFilter, page: PageRequest
+) -> Page[FulfillmentOrder]:
+    stmt = select(FulfillmentOrder)
+    if filters.order_id is not None:
+        stmt = stmt.where(FulfillmentOrder.order_id == filters.order_id)
+    if filters.warehouse_ids is not None:
+        stmt = stmt.where(FulfillmentOrder.warehouse_id.in_(sorted(filters.warehouse_ids)))
+    if filters.channel_ids is not None:
+        stmt = stmt.where(FulfillmentOrder.channel_id.in_(sorted(filters.channel_ids)))
+    if filters.status is not None:
+        stmt = stmt.where(FulfillmentOrder.status == filters.status)
+    return paginate(
+        session,
+        stmt,
+        request=page,
+        sortable={"id": FulfillmentOrder.id, "created_at": FulfillmentOrder.created_at},
+        default_sort="id",
+        id_column=FulfillmentOrder.id,
+    )
