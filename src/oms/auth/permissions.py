@@ -39,6 +39,9 @@ class Permission(StrEnum):
     ORDERS_WRITE = "orders.write"
     INBOX_READ = "inbox.read"
     INBOX_REPLAY = "inbox.replay"
+    ROUTING_READ = "routing.read"
+    ROUTING_MANAGE = "routing.manage"
+    FULFILLMENT_READ = "fulfillment.read"
 
 
 R = Role
@@ -64,6 +67,9 @@ MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.ORDERS_WRITE: frozenset({R.ADMIN, R.SALES_OPS, R.INTEGRATION}),
     Permission.INBOX_READ: frozenset({R.ADMIN, R.SALES_OPS, R.INTEGRATION}),
     Permission.INBOX_REPLAY: frozenset({R.ADMIN, R.SALES_OPS, R.INTEGRATION}),
+    Permission.ROUTING_READ: ALL_ROLES,
+    Permission.ROUTING_MANAGE: frozenset({R.ADMIN}),
+    Permission.FULFILLMENT_READ: ALL_ROLES,
 }
 
 DESCRIPTIONS: dict[Permission, str] = {
@@ -86,6 +92,9 @@ DESCRIPTIONS: dict[Permission, str] = {
     Permission.ORDERS_WRITE: "send sales orders, one or in bulk (intake)",
     Permission.INBOX_READ: "read inbound payloads as received, with their outcome and errors",
     Permission.INBOX_REPLAY: "run a failed inbound payload again after a fix",
+    Permission.ROUTING_READ: "read routing rule sets and their versions",
+    Permission.ROUTING_MANAGE: "make and activate routing rule set versions",
+    Permission.FULFILLMENT_READ: "read fulfillment orders and their lines",
 }
 
 

@@ -20,7 +20,13 @@ def test_admin_holds_every_permission() -> None:
 def test_a_viewer_may_only_read() -> None:
     granted = {p for p in Permission if allows(frozenset({Role.VIEWER}), p)}
 
-    assert granted == {Permission.CATALOG_READ, Permission.INVENTORY_READ, Permission.ORDERS_READ}
+    assert granted == {
+        Permission.CATALOG_READ,
+        Permission.INVENTORY_READ,
+        Permission.ORDERS_READ,
+        Permission.ROUTING_READ,
+        Permission.FULFILLMENT_READ,
+    }
 
 
 def test_the_permissions_document_is_generated_from_the_matrix() -> None:
