@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 import structlog
 
+from oms.auth.principal import SYSTEM
 from oms.config import Settings
 from oms.db import Database
 from oms.inventory import availability, reservations
+from oms.orders import backorders
 
 log = structlog.get_logger("oms.schedules")
 
@@ -23,6 +25,7 @@ PUBLISH_BATCH = 1000
 PUBLISH_ROUNDS = 20
 EXPIRY_BATCH = 500
 EXPIRY_ROUNDS = 10
+BACKORDER_BATCH = 20_000
 
 
 @dataclass(frozen=True)
@@ -32,16 +35,19 @@ class ScheduleCounts:
     items_recounted: int = 0
     availability_events: int = 0
     reservations_expired: int = 0
+    backorders_allocated: int = 0
+    """Backordered units reserved as stock arrived."""
     more_due: bool = False
 
     @property
     def did_work(self) -> bool:
-        return bool(self.items_recounted or self.reservations_expired)
+        return bool(self.items_recounted or self.reservations_expired or self.backorders_allocated)
 
 
 def run_due(database: Database, settings: Settings) -> ScheduleCounts:
-    """Publish channel availability for every marked item, then expire due soft reservations."""
-    items = events = expired = 0
+    """Publish channel availability for every marked item, expire due soft reservations, then
+    serve backorders from the stock available."""
+    items = events = expired = allocated = 0
     more_due = False
     try:
         items, events, more_due = _publish_availability(database)
@@ -52,10 +58,16 @@ def run_due(database: Database, settings: Settings) -> ScheduleCounts:
         more_due = more_due or more_expiring
     except Exception:
         log.exception("reservation_expiry_failed")
+    try:
+        allocated, more_backorders = _reallocate_backorders(database)
+        more_due = more_due or more_backorders
+    except Exception:
+        log.exception("backorder_reallocation_failed")
     return ScheduleCounts(
         items_recounted=items,
         availability_events=events,
         reservations_expired=expired,
+        backorders_allocated=allocated,
         more_due=more_due,
     )
 
@@ -84,3 +96,10 @@ def _expire_reservations(database: Database) -> tuple[int, bool]:
         if count < EXPIRY_BATCH:
             return expired, False
     return expired, True
+
+
+def _reallocate_backorders(database: Database) -> tuple[int, bool]:
+    # One batch a tick: a backlog larger than that goes on at the next tick.
+    with database.transaction() as session:
+        done = backorders.reallocate_backorders(session, actor=SYSTEM, limit=BACKORDER_BATCH)
+    return done.units, done.more_due

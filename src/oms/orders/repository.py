@@ -11,9 +11,20 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, exists, func, insert, or_, select
+from sqlalchemy import (
+    Table,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session, load_only, make_transient_to_detached
 
@@ -371,3 +382,169 @@ def external_ids_of(session: Session, keys: Sequence[tuple[int, str]]) -> set[tu
     )
     wanted = set(keys)
     return {(int(c), str(e)) for c, e in session.execute(stmt)} & wanted
+
+
+# -- backorders ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BackorderRow:
+    """A backordered line that stock may serve now, in the order backorders are served."""
+
+    line_id: int
+    order_id: int
+    number: str
+    channel_id: int
+    line_number: int
+    item_id: int
+    sku: str
+    backordered: int
+
+
+def servable_backorders(
+    session: Session, *, item_ids: Sequence[int] | None, limit: int
+) -> list[BackorderRow]:
+    """Backordered lines of live orders, item by item in serving order (priority first, then
+    earlier ship-by with none last, earlier placed, lower id), cut where the units backordered
+    before a line already take everything available to its channel for that item."""
+    available = Balance.on_hand - Balance.reserved - Balance.safety_stock
+    supply = (
+        select(
+            Balance.item_id.label("item_id"),
+            ChannelWarehouse.channel_id.label("channel_id"),
+            func.sum(available).label("units"),
+        )
+        .join(ChannelWarehouse, ChannelWarehouse.warehouse_id == Balance.warehouse_id)
+        .join(Warehouse, Warehouse.id == Balance.warehouse_id)
+        .where(available > 0, Warehouse.active.is_(True))
+        .group_by(Balance.item_id, ChannelWarehouse.channel_id)
+    )
+    if item_ids is not None:
+        supply = supply.where(Balance.item_id.in_(list(item_ids)))
+    supply_q = supply.subquery("supply")
+    serving_order = (
+        SalesOrder.priority.desc(),
+        case((SalesOrder.ship_by.is_(None), 1), else_=0),
+        SalesOrder.ship_by,
+        SalesOrder.placed_at,
+        SalesOrder.id,
+        OrderLine.id,
+    )
+    before = (
+        func.sum(OrderLine.backordered).over(
+            partition_by=(OrderLine.item_id, SalesOrder.channel_id),
+            order_by=serving_order,
+            rows=(None, 0),
+        )
+        - OrderLine.backordered
+    )
+    demand = (
+        select(
+            OrderLine.id.label("line_id"),
+            SalesOrder.id.label("order_id"),
+            SalesOrder.number.label("number"),
+            SalesOrder.channel_id.label("channel_id"),
+            OrderLine.line_number.label("line_number"),
+            OrderLine.item_id.label("item_id"),
+            OrderLine.sku.label("sku"),
+            OrderLine.backordered.label("backordered"),
+            supply_q.c.units.label("supply"),
+            before.label("before"),
+            func.row_number().over(order_by=(OrderLine.item_id, *serving_order)).label("rank"),
+        )
+        .join(SalesOrder, SalesOrder.id == OrderLine.order_id)
+        .join(
+            supply_q,
+            and_(
+                supply_q.c.item_id == OrderLine.item_id,
+                supply_q.c.channel_id == SalesOrder.channel_id,
+            ),
+        )
+        .where(
+            OrderLine.backordered > 0,
+            SalesOrder.status.not_in([OrderStatus.CANCELLED, OrderStatus.CLOSED]),
+        )
+        .subquery("demand")
+    )
+    stmt = (
+        select(
+            demand.c.line_id,
+            demand.c.order_id,
+            demand.c.number,
+            demand.c.channel_id,
+            demand.c.line_number,
+            demand.c.item_id,
+            demand.c.sku,
+            demand.c.backordered,
+        )
+        .where(demand.c.before < demand.c.supply)
+        .order_by(demand.c.rank)
+        .limit(limit)
+    )
+    return [BackorderRow(*row) for row in session.execute(stmt)]
+
+
+def ranked_channel_warehouses(session: Session, channel_ids: Sequence[int]) -> dict[int, list[int]]:
+    """channel id → the active warehouses it may use, in the channel's rank order."""
+    rows = session.execute(
+        select(ChannelWarehouse.channel_id, ChannelWarehouse.warehouse_id)
+        .join(Warehouse, Warehouse.id == ChannelWarehouse.warehouse_id)
+        .where(ChannelWarehouse.channel_id.in_(list(channel_ids)), Warehouse.active.is_(True))
+        .order_by(ChannelWarehouse.channel_id, ChannelWarehouse.rank, Warehouse.code)
+    )
+    ranked: dict[int, list[int]] = {}
+    for channel_id, warehouse_id in rows:
+        ranked.setdefault(int(channel_id), []).append(int(warehouse_id))
+    return ranked
+
+
+def move_backordered_to_allocated(session: Session, moves: Sequence[tuple[int, int]]) -> None:
+    """(line id, units): units of each line from backordered to allocated, one statement."""
+    if not moves:
+        return
+    table = cast(Table, OrderLine.__table__)
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            allocated=table.c.allocated + bindparam("b_units"),
+            backordered=table.c.backordered - bindparam("b_units"),
+        )
+    )
+    session.execute(stmt, [{"b_id": line_id, "b_units": units} for line_id, units in moves])
+
+
+def order_buckets(session: Session, order_ids: Sequence[int]) -> list[tuple[Any, ...]]:
+    """Per order: id, accepted, closed, and its lines' summed buckets (ordered, allocated,
+    backordered, released, shipped, delivered, cancelled)."""
+    stmt = (
+        select(
+            SalesOrder.id,
+            SalesOrder.accepted,
+            SalesOrder.closed_at.is_not(None),
+            func.sum(OrderLine.quantity),
+            func.sum(OrderLine.allocated),
+            func.sum(OrderLine.backordered),
+            func.sum(OrderLine.released),
+            func.sum(OrderLine.shipped),
+            func.sum(OrderLine.delivered),
+            func.sum(OrderLine.cancelled),
+        )
+        .join(OrderLine, OrderLine.order_id == SalesOrder.id)
+        .where(SalesOrder.id.in_(list(order_ids)))
+        .group_by(SalesOrder.id, SalesOrder.accepted, SalesOrder.closed_at)
+    )
+    return [tuple(row) for row in session.execute(stmt)]
+
+
+def set_statuses(session: Session, statuses: Sequence[tuple[int, str]], at: dt.datetime) -> None:
+    """(order id, status): store each, raising the version (the ETag), one statement."""
+    if not statuses:
+        return
+    table = cast(Table, SalesOrder.__table__)
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(status=bindparam("b_status"), version=table.c.version + 1, updated_at=at)
+    )
+    session.execute(stmt, [{"b_id": i, "b_status": s} for i, s in statuses])

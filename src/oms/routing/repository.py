@@ -253,3 +253,58 @@ def search_fulfillment_orders(
         default_sort="id",
         id_column=FulfillmentOrder.id,
     )
+
+
+# -- many orders at once (backorders) -----------------------------------------------------
+
+
+def insert_plans(session: Session, rows: Sequence[dict[str, Any]]) -> dict[int, int]:
+    """Insert plans, at most one per order; order id → plan id."""
+    if not rows:
+        return {}
+    found = session.execute(
+        insert(RoutingPlan).returning(RoutingPlan.order_id, RoutingPlan.id), list(rows)
+    )
+    return {int(order_id): int(plan_id) for order_id, plan_id in found}
+
+
+def planned_of_orders(session: Session, order_ids: Sequence[int]) -> dict[tuple[int, int], int]:
+    """(order id, warehouse id) → the id of the order's fulfillment order still planned there."""
+    if not order_ids:
+        return {}
+    stmt = select(
+        FulfillmentOrder.order_id, FulfillmentOrder.warehouse_id, FulfillmentOrder.id
+    ).where(
+        FulfillmentOrder.order_id.in_(list(order_ids)),
+        FulfillmentOrder.status == FulfillmentStatus.PLANNED,
+    )
+    return {(int(o), int(w)): int(i) for o, w, i in session.execute(stmt)}
+
+
+def insert_fulfillment_orders(
+    session: Session, rows: Sequence[dict[str, Any]]
+) -> dict[tuple[int, int], int]:
+    """Insert fulfillment orders, at most one per order and warehouse;
+    (order id, warehouse id) → id."""
+    if not rows:
+        return {}
+    found = session.execute(
+        insert(FulfillmentOrder).returning(
+            FulfillmentOrder.order_id, FulfillmentOrder.warehouse_id, FulfillmentOrder.id
+        ),
+        list(rows),
+    )
+    return {(int(o), int(w)): int(i) for o, w, i in found}
+
+
+def touch_fulfillment_orders(
+    session: Session, fulfillment_order_ids: Sequence[int], at: dt.datetime
+) -> None:
+    """Fulfillment orders extended: version raised, updated now."""
+    if fulfillment_order_ids:
+        session.execute(
+            update(FulfillmentOrder)
+            .where(FulfillmentOrder.id.in_(list(fulfillment_order_ids)))
+            .values(version=FulfillmentOrder.version + 1, updated_at=at)
+            .execution_options(synchronize_session=False)
+        )
