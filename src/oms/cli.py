@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from oms.routing.batches import Batch
     from oms.routing.model import Plan
     from oms.routing.optimizer import Solution
+    from oms.routing.schemas import PlanOut
 
 app = typer.Typer(help="Item OMS: orders, stock, routing and purchasing.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -49,7 +50,9 @@ inventory_app = typer.Typer(
     help="Stock: prove the ledger, import WMS counts, adjust.", no_args_is_help=True
 )
 app.add_typer(inventory_app, name="inventory")
-orders_app = typer.Typer(help="Sales orders: import a file, show one.", no_args_is_help=True)
+orders_app = typer.Typer(
+    help="Sales orders: import a file, show one, explain its routing.", no_args_is_help=True
+)
 app.add_typer(orders_app, name="orders")
 route_app = typer.Typer(help="Routing: compare the strategies over a batch.", no_args_is_help=True)
 app.add_typer(route_app, name="route")
@@ -872,6 +875,84 @@ def _print_order(order: OrderOut, events: list[OrderEvent]) -> None:
         details = ", ".join(f"{k}={v}" for k, v in e.data.items() if v not in (None, [], {}))
         timeline.add_row(f"{e.at:%Y-%m-%d %H:%M:%S}", e.type, e.actor, details)
     console.print(timeline)
+
+
+@orders_app.command("route")
+def orders_route(
+    number: Annotated[str, typer.Argument(help="The order number, as SO-000123 (or 123).")],
+) -> None:
+    """Why the order's stock is where it is: every routing plan made for it, and per line
+    each warehouse eligible or not and why, its scores, chosen or not and why."""
+    from oms.orders import lifecycle, repository
+    from oms.routing import service as routing
+
+    wanted = f"SO-{int(number):06d}" if number.strip().isdigit() else number.strip().upper()
+    database = _database()
+    with database.transaction() as session:
+        order = repository.order_by_number(session, wanted)
+        if order is None:
+            raise _fail(lifecycle.OrderNotFound(wanted))
+        plans = routing.plans_of_order(session, order.id)
+    if not plans:
+        console.print(f"{wanted} has no routing plan (nothing was left to reserve).")
+    for plan in plans:
+        _print_routing_plan(plan)
+
+
+def _print_routing_plan(plan: PlanOut) -> None:
+    from rich.panel import Panel
+
+    from oms.routing.rules import describe
+
+    rules = "built-in default" if plan.rule_set_id is None else f"version {plan.rule_set_version}"
+    where = ", ".join(
+        str(plan.destination[k])
+        for k in ("region", "postal_code", "country")
+        if plan.destination.get(k)
+    )
+    header = [
+        f"[bold]plan {plan.id}[/bold] for {plan.order_number} ({plan.reason}), "
+        f"{plan.created_at:%Y-%m-%d %H:%M} UTC by {plan.actor}",
+        f"rule set: {rules}; strategy {plan.strategy}; ship to {where or '-'}",
+        *(f"  {text}" for text in describe(plan.rules.to_rule_set())),
+        f"units {plan.units}: reserved {plan.planned_units}, backordered "
+        f"{plan.backordered_units}; shipments {plan.shipments}, cost {plan.cost:.2f}, "
+        f"distance {plan.distance_km:,.0f} km",
+        f"fulfillment orders: {', '.join(plan.fulfillment_orders) or 'none'}",
+    ]
+    if plan.hold_for_review:
+        header.append("[red]held for review[/red]")
+    header.extend(f"note: {note}" for note in plan.notes)
+    console.print(Panel("\n".join(header), title="Routing plan", expand=False))
+    for line in plan.trace:
+        title = f"line {line.line_number} {line.sku} × {line.quantity}"
+        if line.backordered:
+            title += f", {line.backordered} backordered"
+        if line.note:
+            title += f" ({line.note})"
+        table = Table(
+            "warehouse",
+            "chosen",
+            "eligible",
+            "km",
+            "priority",
+            "stock",
+            "cost",
+            "why",
+            title=title,
+        )
+        for c in line.candidates:
+            table.add_row(
+                c.warehouse,
+                "[green]yes[/green]" if c.chosen else "",
+                "yes" if c.eligible else "[red]no[/red]",
+                f"{c.scores.distance_km:,.0f}",
+                f"{c.scores.priority:g}",
+                f"{c.scores.stock:g}",
+                f"{c.scores.cost:.2f}",
+                "; ".join(c.reasons) if c.reasons else c.why,
+            )
+        console.print(table)
 
 
 @route_app.command("compare")

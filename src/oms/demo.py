@@ -91,6 +91,7 @@ WAREHOUSES: list[dict[str, Any]] = [
         "timezone": "America/Chicago",
         "daily_capacity": 5000,
         "cutoff_time": "15:00",
+        "attributes": {"hazmat_capable": True},
     },
     {
         "code": "EDI",
@@ -125,6 +126,7 @@ WAREHOUSES: list[dict[str, Any]] = [
         "timezone": "America/Los_Angeles",
         "daily_capacity": 3000,
         "cutoff_time": "14:00",
+        "attributes": {"hazmat_capable": True},
     },
 ]
 
