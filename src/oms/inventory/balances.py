@@ -131,8 +131,8 @@ def verify(session: Session) -> Verification:
     open quantity of its active reservations (no ghost reservations)."""
     return Verification(
         balances=stock.count_balances(session),
-        ledger_mismatches=stock.ledger_mismatches(session),
-        reservation_mismatches=stock.reservations_held(session),
+        ledger_mismatches=sorted(stock.ledger_mismatches(session)),
+        reservation_mismatches=sorted(stock.reservations_held(session)),
     )
 
 
