@@ -152,7 +152,7 @@ def _record(session: Session, granted: Sequence[tuple[_Piece, int]], *, actor: P
     for piece, _ in granted:
         moved[piece.row.line_id] = moved.get(piece.row.line_id, 0) + piece.quantity
     repository.move_backordered_to_allocated(session, sorted(moved.items()))
-    repository.insert_allocations(
+    repository.insert_allocation_rows(
         session,
         [
             {
@@ -195,7 +195,7 @@ def _record(session: Session, granted: Sequence[tuple[_Piece, int]], *, actor: P
         session, sorted(planned[key] for key in wanted if key in planned), now
     )
     fulfillment = {**planned, **made}
-    routing.insert_fulfillment_lines(
+    routing.insert_fulfillment_line_rows(
         session,
         [
             {
@@ -303,5 +303,5 @@ def _events(
             {"order_id": order_id, "number": row.number, "status": statuses[order_id], **data},
             key=f"order:{row.number}",
         )
-    repository.insert_events(session, events)
+    repository.insert_event_rows(session, events)
     audit.record_many(session, audits)

@@ -548,3 +548,18 @@ def set_statuses(session: Session, statuses: Sequence[tuple[int, str]], at: dt.d
         .values(status=bindparam("b_status"), version=table.c.version + 1, updated_at=at)
     )
     session.execute(stmt, [{"b_id": i, "b_status": s} for i, s in statuses])
+
+
+def _insert_rows(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
+    """Many rows of one of the package's tables in one executemany, past the ORM's bulk
+    machinery (rows of one shape: the same keys in each); for the backorder pass."""
+    if rows:
+        session.execute(insert(cast(Table, model.__table__)), list(rows))
+
+
+def insert_allocation_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    _insert_rows(session, OrderAllocation, rows)
+
+
+def insert_event_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    _insert_rows(session, OrderEvent, rows)

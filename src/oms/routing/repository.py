@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import and_, case, func, insert, select, update
+from sqlalchemy import Table, and_, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from oms.catalog.models import ChannelWarehouse, Warehouse
@@ -262,9 +262,8 @@ def insert_plans(session: Session, rows: Sequence[dict[str, Any]]) -> dict[int, 
     """Insert plans, at most one per order; order id → plan id."""
     if not rows:
         return {}
-    found = session.execute(
-        insert(RoutingPlan).returning(RoutingPlan.order_id, RoutingPlan.id), list(rows)
-    )
+    table = cast(Table, RoutingPlan.__table__)
+    found = session.execute(insert(table).returning(table.c.order_id, table.c.id), list(rows))
     return {int(order_id): int(plan_id) for order_id, plan_id in found}
 
 
@@ -288,11 +287,9 @@ def insert_fulfillment_orders(
     (order id, warehouse id) → id."""
     if not rows:
         return {}
+    table = cast(Table, FulfillmentOrder.__table__)
     found = session.execute(
-        insert(FulfillmentOrder).returning(
-            FulfillmentOrder.order_id, FulfillmentOrder.warehouse_id, FulfillmentOrder.id
-        ),
-        list(rows),
+        insert(table).returning(table.c.order_id, table.c.warehouse_id, table.c.id), list(rows)
     )
     return {(int(o), int(w)): int(i) for o, w, i in found}
 
@@ -308,3 +305,10 @@ def touch_fulfillment_orders(
             .values(version=FulfillmentOrder.version + 1, updated_at=at)
             .execution_options(synchronize_session=False)
         )
+
+
+def insert_fulfillment_line_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Many fulfillment order lines of one shape in one executemany, past the ORM's bulk
+    machinery (the backorder pass)."""
+    if rows:
+        session.execute(insert(cast(Table, FulfillmentOrderLine.__table__)), list(rows))
