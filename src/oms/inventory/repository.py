@@ -35,7 +35,7 @@ from oms.inventory.models import (
     TransferLine,
     TransferStatus,
 )
-from oms.kit import clock
+from oms.kit import bulk, clock
 from oms.kit.paging import Page, PageRequest, paginate
 
 
@@ -735,12 +735,7 @@ def on_hand_moved_since(
 
 def insert_reservations(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert many reservations in one statement; their ids, in the order of `rows`."""
-    if not rows:
-        return []
-    result = session.execute(
-        insert(Reservation).returning(Reservation.id, sort_by_parameter_order=True), list(rows)
-    )
-    return [int(i) for i in result.scalars()]
+    return bulk.insert_with_ids(session, Reservation, rows)
 
 
 def channel_fingerprints(session: Session) -> dict[int, str]:

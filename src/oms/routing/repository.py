@@ -11,6 +11,7 @@ from sqlalchemy import Table, and_, case, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from oms.catalog.models import ChannelWarehouse, Warehouse
+from oms.kit import bulk
 from oms.kit.paging import Page, PageRequest, paginate
 from oms.routing.models import (
     DEFAULT_SCOPE,
@@ -260,11 +261,8 @@ def search_fulfillment_orders(
 
 def insert_plans(session: Session, rows: Sequence[dict[str, Any]]) -> dict[int, int]:
     """Insert plans, at most one per order; order id → plan id."""
-    if not rows:
-        return {}
-    table = cast(Table, RoutingPlan.__table__)
-    found = session.execute(insert(table).returning(table.c.order_id, table.c.id), list(rows))
-    return {int(order_id): int(plan_id) for order_id, plan_id in found}
+    ids = bulk.insert_with_ids(session, RoutingPlan, rows)
+    return {int(row["order_id"]): plan_id for row, plan_id in zip(rows, ids, strict=True)}
 
 
 def planned_of_orders(session: Session, order_ids: Sequence[int]) -> dict[tuple[int, int], int]:
@@ -285,13 +283,11 @@ def insert_fulfillment_orders(
 ) -> dict[tuple[int, int], int]:
     """Insert fulfillment orders, at most one per order and warehouse;
     (order id, warehouse id) → id."""
-    if not rows:
-        return {}
-    table = cast(Table, FulfillmentOrder.__table__)
-    found = session.execute(
-        insert(table).returning(table.c.order_id, table.c.warehouse_id, table.c.id), list(rows)
-    )
-    return {(int(o), int(w)): int(i) for o, w, i in found}
+    ids = bulk.insert_with_ids(session, FulfillmentOrder, rows)
+    return {
+        (int(row["order_id"]), int(row["warehouse_id"])): i
+        for row, i in zip(rows, ids, strict=True)
+    }
 
 
 def touch_fulfillment_orders(
