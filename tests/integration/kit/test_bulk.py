@@ -35,6 +35,6 @@ def test_inserted_rows_answer_their_ids_in_the_order_given(db: Database, count: 
         ids = bulk.insert_with_ids(session, AuditEntry, audit_rows(count))
 
     with db.transaction() as session:
-        stored = dict(session.execute(select(AuditEntry.id, AuditEntry.entity_id)).tuples().all())
+        stored = dict(session.execute(select(AuditEntry.id, AuditEntry.entity_id)).all())
         assert [stored[i] for i in ids] == [f"T-{n}" for n in range(count)]
         assert len(set(ids)) == count
