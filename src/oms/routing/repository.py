@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, case, func, insert, select, update
+from sqlalchemy import JSON, Table, and_, case, column, func, insert, select, table, update
 from sqlalchemy.orm import Session
 
 from oms.catalog.models import ChannelWarehouse, Warehouse
@@ -308,3 +308,97 @@ def insert_fulfillment_line_rows(session: Session, rows: Sequence[dict[str, Any]
     machinery (the backorder pass)."""
     if rows:
         session.execute(insert(cast(Table, FulfillmentOrderLine.__table__)), list(rows))
+
+
+# -- what-if over stored orders (read only) -------------------------------------------------
+# Routing sits below orders (ARCHITECTURE.md rule 1): the order tables are named here as
+# plain tables, read only, rather than through the orders package.
+
+_orders = table(
+    "sales_orders",
+    column("id"),
+    column("number"),
+    column("channel_id"),
+    column("ship_to", JSON),
+    column("service_level"),
+    column("priority"),
+    column("ship_by"),
+    column("placed_at"),
+    column("status"),
+)
+_lines = table(
+    "sales_order_lines",
+    column("id"),
+    column("order_id"),
+    column("line_number"),
+    column("item_id"),
+    column("sku"),
+    column("quantity"),
+    column("cancelled"),
+    column("released"),
+    column("shipped"),
+    column("delivered"),
+)
+_allocations = table(
+    "sales_order_allocations",
+    column("order_id"),
+    column("line_id"),
+    column("warehouse_id"),
+    column("quantity"),
+)
+
+
+def stored_demands(
+    session: Session, *, since: dt.datetime, channel_id: int | None
+) -> list[tuple[Any, ...]]:
+    """Lines of orders placed since `since` (of one channel, or all), not cancelled, with
+    their units still to ship: order id, number, channel id, ship-to, service level,
+    priority, ship-by, placed-at, line id, line number, item id, SKU, units; placed order."""
+    to_ship = (
+        _lines.c.quantity
+        - _lines.c.cancelled
+        - _lines.c.released
+        - _lines.c.shipped
+        - _lines.c.delivered
+    )
+    stmt = (
+        select(
+            _orders.c.id,
+            _orders.c.number,
+            _orders.c.channel_id,
+            _orders.c.ship_to,
+            _orders.c.service_level,
+            _orders.c.priority,
+            _orders.c.ship_by,
+            _orders.c.placed_at,
+            _lines.c.id,
+            _lines.c.line_number,
+            _lines.c.item_id,
+            _lines.c.sku,
+            to_ship,
+        )
+        .join(_lines, _lines.c.order_id == _orders.c.id)
+        .where(
+            _orders.c.placed_at >= since,
+            _orders.c.status != "cancelled",
+            _lines.c.item_id.is_not(None),
+            to_ship > 0,
+        )
+        .order_by(_orders.c.placed_at, _orders.c.id, _lines.c.line_number)
+    )
+    if channel_id is not None:
+        stmt = stmt.where(_orders.c.channel_id == channel_id)
+    return [tuple(row) for row in session.execute(stmt)]
+
+
+def held_by_orders(session: Session, order_ids: Sequence[int]) -> dict[tuple[int, int], int]:
+    """(item id, warehouse id) → units the orders' allocations hold."""
+    if not order_ids:
+        return {}
+    stmt = (
+        select(_lines.c.item_id, _allocations.c.warehouse_id, func.sum(_allocations.c.quantity))
+        .join(_lines, _lines.c.id == _allocations.c.line_id)
+        .where(_allocations.c.order_id.in_(list(order_ids)))
+        .group_by(_lines.c.item_id, _allocations.c.warehouse_id)
+    )
+    return {(int(i), int(w)): int(q or 0) for i, w, q in session.execute(stmt)}
