@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,15 +126,21 @@ def route(
     actor: Principal,
     reason: str = "intake",
     new_order: bool = False,
+    exclude: Collection[int] = (),
 ) -> RoutingResult:
     """Plan, reserve and store the routing of `lines`; `new_order` says the order has no
-    fulfillment orders yet (saves looking for planned ones to extend).
+    fulfillment orders yet (saves looking for planned ones to extend); warehouses whose ids
+    are in `exclude` are no candidates (a re-route away from a warehouse that rejected).
 
     The plan row is the record of the decision; the caller names it (`plan_id`) and the
     fulfillment orders in the event it records for the order (timeline, audit, outbox)."""
     rules, stored_rules = rule_sets.rules_for(session, order.channel_id)
     planned = {} if new_order else repository.planned_of_order(session, order.order_id)
-    warehouses = repository.candidate_warehouses(session, order.channel_id)
+    warehouses = [
+        (w, rank)
+        for w, rank in repository.candidate_warehouses(session, order.channel_id)
+        if w.id not in exclude
+    ]
     item_ids = sorted({line.item_id for line in lines})
     hazmat = {line.item_id: line.hazmat for line in lines if line.hazmat is not None}
     if len(hazmat) < len(item_ids):

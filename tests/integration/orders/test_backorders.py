@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
@@ -28,7 +29,7 @@ def empty(db: Database) -> Database:
     return db
 
 
-def backordered_order(db: Database, external_id: str, quantity: int, **overrides: object) -> int:
+def backordered_order(db: Database, external_id: str, quantity: int, **overrides: Any) -> int:
     with db.transaction() as session:
         return orders.order(session, external_id, lines=[("ABC-1", quantity)], **overrides)
 

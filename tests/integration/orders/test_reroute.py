@@ -1,0 +1,128 @@
+"""Re-routing a fulfillment order's remainder away from the warehouse that rejected or
+short-picked it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session
+
+from oms.auth.principal import SYSTEM
+from oms.catalog import repository as catalog
+from oms.db import Database
+from oms.errors import ValidationFailed
+from oms.inventory import balances
+from oms.orders import reroute
+from oms.orders.models import OrderStatus
+from oms.routing import repository as routing
+from oms.routing.models import FulfillmentOrder, FulfillmentStatus
+from tests.integration.orders import factories as orders
+from tests.integration.routing import factories
+
+
+def routed(db: Database, quantity: int = 3, **network: Any) -> tuple[int, int]:
+    """An order of `quantity` ABC-1 routed on intake to DAL: (order id, its FO id)."""
+    with db.transaction() as session:
+        factories.network(session, **network)
+        order_id = factories.order(session, lines=[("ABC-1", quantity)])
+        [fo] = routing.fulfillment_orders_of_order(session, order_id)
+        assert warehouse(session, fo) == "DAL"
+        return order_id, fo.id
+
+
+def warehouse(session: Session, fo: FulfillmentOrder) -> str:
+    return catalog.warehouses_by_ids(session, [fo.warehouse_id])[0].code
+
+
+def by_warehouse(session: Session, order_id: int) -> dict[str, tuple[str, int]]:
+    """Warehouse code → (status, units) of the order's fulfillment orders."""
+    found = routing.fulfillment_orders_of_order(session, order_id)
+    return {warehouse(session, fo): (fo.status, routing.units_left(session, fo.id)) for fo in found}
+
+
+def test_a_rejected_fulfillment_order_goes_to_the_next_warehouse(db: Database) -> None:
+    order_id, fo_id = routed(db)
+
+    with db.transaction() as session:
+        done = reroute.reroute(session, fo_id, actor=SYSTEM)
+
+    assert (done.units, done.planned, done.backordered) == (3, 3, 0)
+    with db.transaction() as session:
+        assert by_warehouse(session, order_id) == {
+            "DAL": (FulfillmentStatus.CANCELLED, 0),
+            "RNO": (FulfillmentStatus.PLANNED, 3),
+        }
+        found, [line] = orders.stored(session, order_id)
+        assert (line.allocated, line.backordered) == (3, 0)
+        assert found.status == OrderStatus.ALLOCATED
+        assert balances.verify(session).ok
+
+
+def test_part_of_a_line_can_be_rerouted(db: Database) -> None:
+    order_id, fo_id = routed(db)
+    with db.transaction() as session:
+        _, [line] = orders.stored(session, order_id)
+        line_id = line.id
+
+    with db.transaction() as session:
+        reroute.reroute(session, fo_id, lines={line_id: 1}, actor=SYSTEM)
+
+    with db.transaction() as session:
+        assert by_warehouse(session, order_id) == {
+            "DAL": (FulfillmentStatus.PLANNED, 2),
+            "EDI": (FulfillmentStatus.PLANNED, 1),
+        }
+        assert balances.verify(session).ok
+
+
+def test_what_no_other_warehouse_holds_becomes_backordered(db: Database) -> None:
+    order_id, fo_id = routed(db, on_hand={("ABC-1", "DAL"): 5})
+
+    with db.transaction() as session:
+        done = reroute.reroute(session, fo_id, actor=SYSTEM)
+
+    assert (done.planned, done.backordered) == (0, 3)
+    with db.transaction() as session:
+        found, [line] = orders.stored(session, order_id)
+        assert (line.allocated, line.backordered) == (0, 3)
+        assert found.status == OrderStatus.BACKORDERED
+        assert balances.verify(session).ok
+
+
+def test_a_released_fulfillment_order_emptied_by_a_reroute_ends_rejected(db: Database) -> None:
+    order_id, fo_id = routed(db)
+    with db.transaction() as session:
+        orders.release_units(session, order_id, 1, 3)
+        fo = routing.fulfillment_order_by_id(session, fo_id)
+        assert fo is not None
+        fo.status = FulfillmentStatus.RELEASED
+
+    with db.transaction() as session:
+        reroute.reroute(session, fo_id, actor=SYSTEM)
+
+    with db.transaction() as session:
+        assert by_warehouse(session, order_id)["DAL"] == (FulfillmentStatus.REJECTED, 0)
+        _, [line] = orders.stored(session, order_id)
+        assert (line.released, line.allocated) == (0, 3)
+
+
+def test_a_shipped_fulfillment_order_cannot_be_rerouted(db: Database) -> None:
+    _, fo_id = routed(db)
+    with db.transaction() as session:
+        fo = routing.fulfillment_order_by_id(session, fo_id)
+        assert fo is not None
+        fo.status = FulfillmentStatus.SHIPPED
+
+    with db.transaction() as session, pytest.raises(reroute.CannotReroute):
+        reroute.reroute(session, fo_id, actor=SYSTEM)
+
+
+def test_rerouting_more_units_than_the_fulfillment_order_holds_is_refused(db: Database) -> None:
+    order_id, fo_id = routed(db)
+    with db.transaction() as session:
+        _, [line] = orders.stored(session, order_id)
+        line_id = line.id
+
+    with db.transaction() as session, pytest.raises(ValidationFailed):
+        reroute.reroute(session, fo_id, lines={line_id: 4}, actor=SYSTEM)
