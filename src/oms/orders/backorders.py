@@ -31,7 +31,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from oms import audit, outbox
+from oms import audit
 from oms.auth.principal import Principal
 from oms.catalog import repository as catalog
 from oms.inventory import balances
@@ -39,6 +39,7 @@ from oms.inventory.batch import Granted, ReservationRequest, reserve_many
 from oms.kit import clock
 from oms.orders import repository, status
 from oms.orders.repository import BackorderRow
+from oms.outbox import service as outbox
 from oms.routing import repository as routing
 from oms.routing.model import Filter, Ranking, SplitPolicy
 from oms.routing.models import FulfillmentStatus, fulfillment_number
@@ -269,9 +270,10 @@ def _events(
     now: Any,
 ) -> None:
     """One `order.allocated` per order: timeline rows and audit rows in one statement each,
-    outbox events added together (flushed as one multi-row insert)."""
+    outbox events likewise."""
     events: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
+    published: list[tuple[str, dict[str, Any], str]] = []
     for order_id, pieces in by_order.items():
         row = pieces[0][0].row
         data = {
@@ -294,14 +296,21 @@ def _events(
                 "action": f"order.{EVENT}",
                 "entity_type": "sales_order",
                 "entity_id": row.number,
-                "after": data,
+                # The lines are on the timeline and in the event; the trail names the plan.
+                "after": {
+                    "reason": REASON,
+                    "units": sum(p.quantity for p, _ in pieces),
+                    "routing_plan": plans[order_id],
+                },
             }
         )
-        outbox.record(
-            session,
-            f"order.{EVENT}",
-            {"order_id": order_id, "number": row.number, "status": statuses[order_id], **data},
-            key=f"order:{row.number}",
+        published.append(
+            (
+                f"order.{EVENT}",
+                {"order_id": order_id, "number": row.number, "status": statuses[order_id], **data},
+                f"order:{row.number}",
+            )
         )
     repository.insert_event_rows(session, events)
     audit.record_many(session, audits)
+    outbox.record_many(session, published)

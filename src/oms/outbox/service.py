@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, cast
 
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from oms.audit import current_request_id
@@ -28,3 +30,26 @@ def record(session: Session, topic: str, payload: dict[str, Any], *, key: str) -
     )
     session.add(event)
     return event
+
+
+def record_many(session: Session, events: Sequence[tuple[str, dict[str, Any], str]]) -> None:
+    """Append many events, (topic, payload, key) each, in one multi-row statement; for bulk
+    passes recording one event per order (their order within one key is the given one)."""
+    if not events:
+        return
+    now = clock.now()
+    request_id = current_request_id()
+    session.execute(
+        insert(cast(Table, OutboxEvent.__table__)),
+        [
+            {
+                "event_id": f"evt_{uuid.uuid4().hex}",
+                "topic": topic,
+                "key": key,
+                "payload": payload,
+                "created_at": now,
+                "request_id": request_id,
+            }
+            for topic, payload, key in events
+        ],
+    )

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from oms.auth.principal import SYSTEM
@@ -15,6 +16,7 @@ from oms.inventory import balances, ledger
 from oms.jobs import schedules
 from oms.orders import backorders, lifecycle, repository
 from oms.orders.models import OrderStatus
+from oms.outbox.models import OutboxEvent
 from oms.routing import repository as routing
 from oms.routing.models import FulfillmentStatus
 from tests.integration.inventory import factories as stock
@@ -108,6 +110,12 @@ def test_too_little_stock_fills_a_backorder_partially_across_warehouses(empty: D
         assert len(fos) == 2
         assert {fo.status for fo in fos} == {FulfillmentStatus.PLANNED}
         assert [e.type for e in repository.events_of(session, order_id)][-1] == "allocated"
+        published = session.scalars(
+            select(OutboxEvent.payload).where(OutboxEvent.topic == "order.allocated")
+        ).all()
+        assert [(p["order_id"], p["status"]) for p in published] == [
+            (order_id, OrderStatus.PARTIALLY_ALLOCATED)
+        ]
         assert balances.verify(session).ok
 
 
