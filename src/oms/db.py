@@ -27,7 +27,8 @@ NAMING_CONVENTION = {
 }
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
-POSTGRES_POOL_SIZE = 40
+POSTGRES_POOL_SIZE = 20
+POSTGRES_MAX_OVERFLOW = 5
 
 
 class UtcDateTime(TypeDecorator[dt.datetime]):
@@ -92,11 +93,15 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
         return engine
-    # A pool as large as the threads that may hold a connection at once (the API's
-    # thread pool is 40): an overflow connection is opened and closed per checkout,
-    # which costs PostgreSQL a backend start each time.
+    # Kept connections rather than overflow ones (each overflow checkout starts a
+    # PostgreSQL backend), but few enough that several API processes and workers
+    # stay under the server's default 100 connections; threads beyond wait their turn.
     return create_engine(
-        url, echo=echo, pool_pre_ping=True, pool_size=POSTGRES_POOL_SIZE, max_overflow=10
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_size=POSTGRES_POOL_SIZE,
+        max_overflow=POSTGRES_MAX_OVERFLOW,
     )
 
 
