@@ -197,6 +197,7 @@ def http(url: str, database: Database, clients: int, seconds: float) -> float:
         **os.environ,
         "OMS_DATABASE_URL": url,
         "OMS_LOG_LEVEL": "WARNING",
+        "OMS_LOG_FORMAT": "json",
         "OMS_EMBEDDED_WORKER": "false",
         "OMS_ADMIN_PASSWORD": "a bench password",
     }

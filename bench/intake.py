@@ -195,6 +195,7 @@ def server(url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
         **os.environ,
         "OMS_DATABASE_URL": url,
         "OMS_LOG_LEVEL": "WARNING",
+        "OMS_LOG_FORMAT": "json",
         "OMS_EMBEDDED_WORKER": "false",
         "OMS_LOAD_DEMO": "false",
         "OMS_ADMIN_PASSWORD": "a bench password",
