@@ -7,13 +7,16 @@ owns the transaction; services may `flush()`, never `commit()`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, inspect
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -25,6 +28,8 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+T = TypeVar("T")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRES_POOL_SIZE = 20
@@ -129,6 +134,20 @@ class Database:
         """One unit of work: commit when the block ends, roll back if it raises."""
         with self.sessions() as session, session.begin():
             yield session
+
+    def run(self, work: Callable[[Session], T], *, attempts: int = 5) -> T:
+        """`work` in one transaction, run again from the start when PostgreSQL chose it
+        as a deadlock victim (or a serialization failure); nothing of a failed attempt
+        remains, since its transaction was rolled back whole."""
+        for attempt in range(1, attempts + 1):
+            try:
+                with self.transaction() as session:
+                    return work(session)
+            except DBAPIError as exc:
+                if attempt == attempts or not is_lock_conflict(exc):
+                    raise
+                time.sleep(random.uniform(0.005, 0.05) * attempt)
+        raise AssertionError("unreachable")
 
     def table_names(self) -> list[str]:
         return inspect(self.engine).get_table_names()

@@ -10,11 +10,13 @@ replayed after a fix (`POST /api/v1/inbox/{id}/replay`).
 from __future__ import annotations
 
 import json
+from functools import partial
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
 
 from oms.api.deps import database, require_standalone
 from oms.auth.permissions import Permission
@@ -111,10 +113,13 @@ def run_stored(
 ) -> tuple[IntakeResult, OrderOut]:
     """Process a stored payload and show the order; on failure mark the payload failed,
     in a transaction of its own, and answer 422 naming every problem."""
+
+    def take_in(session: Session) -> tuple[IntakeResult, OrderOut]:
+        result = intake.receive(session, inbox_id, body, actor=actor, number=number)
+        return result, views.order_out(session, result.order)
+
     try:
-        with db.transaction() as session:
-            result = intake.receive(session, inbox_id, body, actor=actor, number=number)
-            shown = views.order_out(session, result.order)
+        result, shown = db.run(take_in)
     except OmsError as exc:
         failed = intake.as_validation_failure(exc)
         with db.transaction() as session:
@@ -224,6 +229,12 @@ def _bulk_result(
     )
 
 
+def _receive_one(
+    message: tuple[int, str], number: str, actor: Principal, session: Session
+) -> list[IntakeResult | ValidationFailed]:
+    return intake.receive_each(session, [message], actor=actor, numbers=[number])
+
+
 @router.post(
     "/bulk",
     openapi_extra={
@@ -266,14 +277,12 @@ def create_orders(raw: RawBody, actor: Writer, db: DatabaseDep) -> BulkOut:
         except DBAPIError as exc:
             # Orders of one chunk lock balance rows order by order, so two concurrent
             # bulk requests can deadlock; the chunk was rolled back whole. Take its
-            # orders again one transaction each, which lock in one fixed order.
+            # orders again one transaction each (a deadlock victim among them is run
+            # again from the start).
             if not is_lock_conflict(exc):
                 raise
             for message, number in zip(chunk, drawn, strict=True):
-                with db.transaction() as session:
-                    outcomes += intake.receive_each(
-                        session, [message], actor=actor, numbers=[number]
-                    )
+                outcomes += db.run(partial(_receive_one, message, number, actor))
     results = [
         _bulk_result(index, inbox_id, outcome)
         for index, (inbox_id, outcome) in enumerate(zip(ids, outcomes, strict=True))
