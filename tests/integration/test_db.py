@@ -1,4 +1,4 @@
-"""The database entry point: transactions run again when PostgreSQL picks them as a deadlock victim."""
+"""The database entry point: a transaction picked as a deadlock victim runs again."""
 
 from __future__ import annotations
 
