@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.orm import Session
 
 from oms.auth.principal import Principal
-from oms.catalog import repository as catalog
-from oms.errors import NotFound
+from oms.catalog import items
 from oms.inventory import repository as stock
 
 
@@ -110,8 +109,7 @@ class ItemAvailability:
 
 def item_availability(session: Session, sku: str, *, actor: Principal) -> ItemAvailability:
     """One item's stock per warehouse in the actor's scope, and the total."""
-    if catalog.item_by_sku(session, sku.strip()) is None:
-        raise NotFound("item", sku, code="catalog.item_not_found")
+    items.get_item(session, sku)
     return ItemAvailability(sku=sku.strip(), warehouses=stock_lines(session, sku=sku, actor=actor))
 
 

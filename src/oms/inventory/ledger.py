@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 
 from oms import audit
 from oms.auth.principal import Principal
-from oms.catalog import repository as catalog
+from oms.catalog import items, warehouses
 from oms.catalog.models import Item, Warehouse
-from oms.errors import NotFound, Problem, ValidationFailed
+from oms.errors import Problem, ValidationFailed
 from oms.inventory import availability
 from oms.inventory import repository as stock
 from oms.inventory.errors import NegativeStock
@@ -50,13 +50,7 @@ def resolve(
     session: Session, *, sku: str, warehouse: str, actor: Principal, path: str = ""
 ) -> tuple[Item, Warehouse]:
     """The item and warehouse named; a warehouse out of the actor's scope does not exist."""
-    item = catalog.item_by_sku(session, sku.strip())
-    found = catalog.warehouse_by_code(session, warehouse.strip())
-    if item is None:
-        raise NotFound("item", sku, code="catalog.item_not_found")
-    if found is None or not actor.sees_warehouse(found.code):
-        raise NotFound("warehouse", warehouse, code="catalog.warehouse_not_found")
-    return item, found
+    return items.get_item(session, sku), warehouses.get_warehouse(session, warehouse, actor=actor)
 
 
 def post(

@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from oms import audit
 from oms.auth.principal import Principal
-from oms.catalog import repository as catalog
-from oms.errors import NotFound, Problem, ValidationFailed
+from oms.catalog import items, warehouses
+from oms.errors import Problem, ValidationFailed
 from oms.inventory import availability
 from oms.inventory import repository as stock
 from oms.inventory.models import ReorderSetting
@@ -38,15 +38,9 @@ def set_safety_stock(
         raise ValidationFailed(problems)
     item_id = warehouse_id = None
     if sku is not None:
-        item = catalog.item_by_sku(session, sku.strip())
-        if item is None:
-            raise NotFound("item", sku, code="catalog.item_not_found")
-        item_id = item.id
+        item_id = items.get_item(session, sku).id
     if warehouse is not None:
-        found = catalog.warehouse_by_code(session, warehouse.strip())
-        if found is None or not actor.sees_warehouse(found.code):
-            raise NotFound("warehouse", warehouse, code="catalog.warehouse_not_found")
-        warehouse_id = found.id
+        warehouse_id = warehouses.get_warehouse(session, warehouse, actor=actor).id
     stock.put_safety_rule(session, item_id=item_id, warehouse_id=warehouse_id, quantity=quantity)
     touched = stock.balances_under_rule(session, item_id=item_id, warehouse_id=warehouse_id)
     for balance in touched:
@@ -99,12 +93,8 @@ def set_reorder(
         problems.append(Problem("max_quantity", "must be at least min_quantity"))
     if problems:
         raise ValidationFailed(problems)
-    item = catalog.item_by_sku(session, sku.strip())
-    if item is None:
-        raise NotFound("item", sku, code="catalog.item_not_found")
-    found = catalog.warehouse_by_code(session, warehouse.strip())
-    if found is None or not actor.sees_warehouse(found.code):
-        raise NotFound("warehouse", warehouse, code="catalog.warehouse_not_found")
+    item = items.get_item(session, sku)
+    found = warehouses.get_warehouse(session, warehouse, actor=actor)
     setting = stock.put_reorder(
         session,
         item_id=item.id,

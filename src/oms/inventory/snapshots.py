@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from oms import audit, outbox
 from oms.auth.principal import Principal
 from oms.catalog import repository as catalog
+from oms.catalog import warehouses
 from oms.catalog.models import Item, Warehouse
 from oms.errors import InvalidTransition, NotFound, Problem, ValidationFailed
 from oms.inventory import repository as stock
@@ -68,9 +69,7 @@ def store(
     session: Session, *, warehouse: str, raw: str, fmt: str, actor: Principal
 ) -> StockSnapshot:
     """Keep the document as received, before anything reads it."""
-    found = catalog.warehouse_by_code(session, warehouse.strip())
-    if found is None or not actor.sees_warehouse(found.code):
-        raise NotFound("warehouse", warehouse, code="catalog.warehouse_not_found")
+    found = warehouses.get_warehouse(session, warehouse, actor=actor)
     if fmt not in ("json", "csv"):
         raise ValidationFailed([Problem("format", "use json or csv")])
     snapshot = StockSnapshot(
@@ -162,19 +161,19 @@ def process(
     parsed = parse(snapshot.raw, snapshot.format, as_of=as_of)
     is_complete = parsed.complete if complete is None else complete
     warehouse = stock.warehouse_of(session, snapshot.warehouse_id)
-    items = catalog.items_by_skus(session, [line.sku for line in parsed.lines])
+    known = catalog.items_by_skus(session, [line.sku for line in parsed.lines])
     problems = []
     seen: dict[str, int] = {}
     for n, line in enumerate(parsed.lines):
         path = f"lines[{n}].sku" if snapshot.format == "json" else f"line {n + 2}.sku"
-        if line.sku not in items:
+        if line.sku not in known:
             problems.append(Problem(path, f"unknown SKU {line.sku}", "unknown_sku"))
         if line.sku in seen:
             problems.append(Problem(path, f"{line.sku} is counted twice", "duplicate"))
         seen[line.sku] = n
     if problems:
         raise ValidationFailed(problems)
-    counts = [(items[line.sku], line.counted, line.in_flight) for line in parsed.lines]
+    counts = [(known[line.sku], line.counted, line.in_flight) for line in parsed.lines]
     if is_complete:
         counted_ids = {i.id for i, _, _ in counts}
         for row in stock.balance_rows(session, warehouses=[warehouse.code]):

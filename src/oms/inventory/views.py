@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from sqlalchemy.orm import Session
 
 from oms.auth.principal import Principal
+from oms.catalog import items, warehouses
 from oms.catalog import repository as catalog
-from oms.errors import NotFound
 from oms.inventory import balances, snapshots
 from oms.inventory import repository as stock
 from oms.inventory.batch import Granted
@@ -57,15 +57,9 @@ def search_movements(
     """The ledger, newest first, within the actor's warehouses."""
     item_id = warehouse_id = None
     if sku is not None:
-        item = catalog.item_by_sku(session, sku.strip())
-        if item is None:
-            raise NotFound("item", sku, code="catalog.item_not_found")
-        item_id = item.id
+        item_id = items.get_item(session, sku).id
     if warehouse is not None:
-        found = catalog.warehouse_by_code(session, warehouse.strip())
-        if found is None or not actor.sees_warehouse(found.code):
-            raise NotFound("warehouse", warehouse, code="catalog.warehouse_not_found")
-        warehouse_id = found.id
+        warehouse_id = warehouses.get_warehouse(session, warehouse, actor=actor).id
     scope = None
     if actor.warehouses is not None:
         scope = [w.id for w in catalog.warehouses_by_codes(session, actor.warehouses).values()]
