@@ -1,0 +1,1 @@
+"""Fulfillment: release to the WMS, WMS messages, shipments, tracking, returns, SLA."""
