@@ -11,6 +11,7 @@ from oms import audit, idempotency, sequences
 from oms.auth import models as auth_models
 from oms.catalog import models as catalog_models
 from oms.db import Base
+from oms.fulfillment import models as fulfillment_models
 from oms.inbox import models as inbox_models
 from oms.inventory import models as inventory_models
 from oms.orders import models as order_models
@@ -24,6 +25,7 @@ _LOADED = (
     inbox_models,
     auth_models,
     catalog_models,
+    fulfillment_models,
     inventory_models,
     order_models,
     outbox_models,

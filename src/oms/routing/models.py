@@ -113,6 +113,7 @@ class FulfillmentOrder(Base):
         Index("ix_fulfillment_orders_order", "order_id", "id"),
         Index("ix_fulfillment_orders_warehouse", "warehouse_id", "created_at"),
         Index("ix_fulfillment_orders_status", "status", "id"),
+        Index("ix_fulfillment_orders_ship_by", "status", "ship_by"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -125,6 +126,14 @@ class FulfillmentOrder(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     version: Mapped[int] = mapped_column(default=1)
+    # Execution (the fulfillment package's): when it went to the WMS and what came back.
+    released_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    ship_by: Mapped[dt.datetime | None] = mapped_column(default=None)
+    """The SLA deadline: the warehouse's cut-off the service level asks for (set on release)."""
+    acknowledged_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    shipped_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    wms_reference: Mapped[str | None] = mapped_column(String(100), default=None)
+    reject_reason: Mapped[str | None] = mapped_column(Text, default=None)
 
     @property
     def number(self) -> str:
