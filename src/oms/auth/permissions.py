@@ -42,6 +42,12 @@ class Permission(StrEnum):
     ROUTING_READ = "routing.read"
     ROUTING_MANAGE = "routing.manage"
     FULFILLMENT_READ = "fulfillment.read"
+    FULFILLMENT_RELEASE = "fulfillment.release"
+    FULFILLMENT_CONFIGURE = "fulfillment.configure"
+    WMS_REPORT = "fulfillment.wms"
+    TRACKING_CONFIGURE = "tracking.configure"
+    RETURNS_MANAGE = "returns.manage"
+    RETURNS_INSPECT = "returns.inspect"
 
 
 R = Role
@@ -70,6 +76,12 @@ MATRIX: dict[Permission, frozenset[Role]] = {
     Permission.ROUTING_READ: ALL_ROLES,
     Permission.ROUTING_MANAGE: frozenset({R.ADMIN}),
     Permission.FULFILLMENT_READ: ALL_ROLES,
+    Permission.FULFILLMENT_RELEASE: frozenset({R.ADMIN, R.SALES_OPS}),
+    Permission.FULFILLMENT_CONFIGURE: frozenset({R.ADMIN}),
+    Permission.WMS_REPORT: frozenset({R.ADMIN, R.WAREHOUSE, R.INTEGRATION}),
+    Permission.TRACKING_CONFIGURE: frozenset({R.ADMIN}),
+    Permission.RETURNS_MANAGE: frozenset({R.ADMIN, R.SALES_OPS, R.INTEGRATION}),
+    Permission.RETURNS_INSPECT: frozenset({R.ADMIN, R.SALES_OPS, R.WAREHOUSE}),
 }
 
 DESCRIPTIONS: dict[Permission, str] = {
@@ -94,7 +106,13 @@ DESCRIPTIONS: dict[Permission, str] = {
     Permission.INBOX_REPLAY: "run a failed inbound payload again after a fix",
     Permission.ROUTING_READ: "read routing rule sets and their versions",
     Permission.ROUTING_MANAGE: "make and activate routing rule set versions",
-    Permission.FULFILLMENT_READ: "read fulfillment orders and their lines",
+    Permission.FULFILLMENT_READ: "read fulfillment orders, shipments, tracking and returns",
+    Permission.FULFILLMENT_RELEASE: "release fulfillment orders to their warehouse by hand",
+    Permission.FULFILLMENT_CONFIGURE: "configure warehouses' WMS connections and release rules",
+    Permission.WMS_REPORT: "send WMS messages: acknowledgements, statuses, shipments, receipts",
+    Permission.TRACKING_CONFIGURE: "set tracking providers' webhook secrets",
+    Permission.RETURNS_MANAGE: "request, authorize, reject and close returns",
+    Permission.RETURNS_INSPECT: "record the inspection of returned goods",
 }
 
 

@@ -15,12 +15,16 @@ from oms.api.routers import (
     order_search,
     orders,
     reservations,
+    returns,
     routing,
     routing_simulation,
+    shipments,
     snapshots,
     suppliers,
+    tracking,
     warehouses,
     webhooks,
+    wms,
 )
 
 ROUTERS: list[APIRouter] = [
@@ -37,6 +41,10 @@ ROUTERS: list[APIRouter] = [
     routing.router,
     routing_simulation.router,
     fulfillment_orders.router,
+    wms.router,
+    shipments.router,
+    tracking.router,
+    returns.router,
     reservations.router,
     snapshots.router,
     inbox.router,

@@ -1,0 +1,7 @@
+"""Returns: `/api/v1/returns`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api/v1/returns", tags=["returns"])
