@@ -11,6 +11,7 @@ from sqlalchemy import JSON, Table, and_, case, column, func, insert, select, ta
 from sqlalchemy.orm import Session
 
 from oms.catalog.models import ChannelWarehouse, Warehouse
+from oms.db import UtcDateTime
 from oms.kit import bulk
 from oms.kit.paging import Page, PageRequest, paginate
 from oms.routing.models import (
@@ -322,8 +323,8 @@ _orders = table(
     column("ship_to", JSON),
     column("service_level"),
     column("priority"),
-    column("ship_by"),
-    column("placed_at"),
+    column("ship_by", UtcDateTime()),
+    column("placed_at", UtcDateTime()),
     column("status"),
 )
 _lines = table(
