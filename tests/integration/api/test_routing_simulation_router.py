@@ -109,6 +109,38 @@ def test_a_stored_rule_set_can_be_simulated_by_its_id(
     assert response.json()["proposed"]["orders"] == 3
 
 
+def test_the_optimal_strategy_plans_the_proposed_rules_and_says_so(
+    client: TestClient, admin: dict[str, str], routed: Database
+) -> None:
+    before = state(routed)
+
+    response = client.post(SIMULATE, json={"rules": {}, "strategy": "optimal"}, headers=admin)
+
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["strategy"], body["solver_status"]) == ("optimal", "Optimal")
+    assert (body["proposed"]["orders"], body["proposed"]["units"]) == (3, 16)
+    assert body["proposed"]["objective"] <= body["active"]["objective"]
+    assert state(routed) == before
+
+
+def test_a_greedy_simulation_names_its_strategy(
+    client: TestClient, admin: dict[str, str], routed: Database
+) -> None:
+    response = client.post(SIMULATE, json={"rules": {}}, headers=admin)
+
+    assert response.status_code == 200, response.text
+    assert (response.json()["strategy"], response.json()["solver_status"]) == ("greedy", None)
+
+
+def test_an_unknown_strategy_is_refused(
+    client: TestClient, admin: dict[str, str], routed: Database
+) -> None:
+    response = client.post(SIMULATE, json={"rules": {}, "strategy": "psychic"}, headers=admin)
+
+    assert response.status_code == 422
+
+
 def test_rules_and_a_rule_set_id_together_are_refused(
     client: TestClient, admin: dict[str, str], routed: Database
 ) -> None:

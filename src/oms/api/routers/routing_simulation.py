@@ -23,6 +23,9 @@ def simulate_routing(body: SimulationIn, tx: SessionDep, actor: Manager) -> Simu
     """Plan the orders placed in the last `days` (of `channel`, or every channel) under the
     given rules (`rules`, or the stored version `rule_set_id`) and under each channel's active
     rule set, from the same stock (available now plus what those orders hold): units,
-    planned and backordered units, fill rate, shipments, split orders, cost and distance of
-    both. No reservation, plan or fulfillment order is made."""
+    planned and backordered units, fill rate, shipments, split orders, cost, distance and
+    objective of both. `strategy` plans the proposed rules: greedy, order by order as
+    production does, or optimal, every order at once (HiGHS), never worse than greedy on
+    the objective; the active rules are always planned greedily. No reservation, plan or
+    fulfillment order is made."""
     return simulation.simulate(tx, body, actor=actor)
