@@ -1,8 +1,10 @@
 """An order as the API shows it: lines with every quantity bucket and their allocations,
-holds, and (filled by later work) fulfillment orders and shipments; and its timeline.
+holds, fulfillment orders with their lines, and (filled by later work) shipments; and its
+timeline.
 
-A detail costs a fixed number of queries: the lines, the allocations, the holds,
-then the codes of the channel and warehouses named.
+A detail costs a fixed number of queries: the lines, the allocations, the holds, the
+codes of the channel and warehouses named, then the fulfillment orders with their
+warehouse codes and their lines.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ from oms.orders.models import (
     SalesOrder,
     ServiceLevel,
 )
+from oms.routing import repository as routing
+from oms.routing.models import FulfillmentStatus
 
 
 class AllocationOut(BaseModel):
@@ -69,6 +73,29 @@ class HoldOut(BaseModel):
     release_note: str | None
 
 
+class OrderFulfillmentLineOut(BaseModel):
+    """Units of one order line a fulfillment order ships."""
+
+    line_number: int
+    sku: str
+    quantity: int
+
+
+class OrderFulfillmentOut(BaseModel):
+    """The part of the order one warehouse ships; `GET /api/v1/fulfillment-orders/{id}`
+    shows it whole (plan, reservations, version)."""
+
+    id: int
+    number: str
+    warehouse: str
+    status: FulfillmentStatus
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    lines: list[OrderFulfillmentLineOut]
+    """By order line number; units held by several reservations are summed, and lines
+    with no units left are left out."""
+
+
 class CustomerOfOrder(BaseModel):
     id: int | None
     name: str | None
@@ -109,8 +136,9 @@ class OrderOut(BaseModel):
     version: int
     lines: list[OrderLineOut]
     holds: list[HoldOut]
-    fulfillment_orders: list[dict[str, Any]]
-    """The order's parts released to warehouses (the fulfillment work fills this)."""
+    fulfillment_orders: list[OrderFulfillmentOut]
+    """The order's parts by warehouse, oldest first, in every status (planned, released,
+    ... cancelled)."""
     shipments: list[dict[str, Any]]
     """What left the warehouses (the fulfillment work fills this)."""
 
@@ -138,7 +166,7 @@ def hold_out(hold: OrderHold) -> HoldOut:
 
 
 def order_out(session: Session, order: SalesOrder) -> OrderOut:
-    """The order with its lines, allocations and holds."""
+    """The order with its lines, allocations, holds and fulfillment orders."""
     lines = repository.lines_of(session, order.id)
     allocations = repository.allocations_of_order(session, order.id)
     holds = repository.holds_of(session, order.id)
@@ -184,9 +212,35 @@ def order_out(session: Session, order: SalesOrder) -> OrderOut:
         version=order.version,
         lines=[line_out(line, by_line.get(line.id, []), warehouses) for line in lines],
         holds=[hold_out(hold) for hold in holds],
-        fulfillment_orders=[],
+        fulfillment_orders=fulfillment_orders_of(session, order.id),
         shipments=[],
     )
+
+
+def fulfillment_orders_of(session: Session, order_id: int) -> list[OrderFulfillmentOut]:
+    """The order's fulfillment orders with their lines: two queries (one when it has none)."""
+    found = routing.fulfillment_orders_with_warehouse(session, order_id)
+    units: dict[int, dict[tuple[int, str], int]] = {}
+    for line in routing.lines_of_fulfillment_orders(session, [fo.id for fo, _ in found]):
+        by_line = units.setdefault(line.fulfillment_order_id, {})
+        key = (line.line_number, line.sku)
+        by_line[key] = by_line.get(key, 0) + line.quantity
+    return [
+        OrderFulfillmentOut(
+            id=fo.id,
+            number=fo.number,
+            warehouse=code,
+            status=FulfillmentStatus(fo.status),
+            created_at=fo.created_at,
+            updated_at=fo.updated_at,
+            lines=[
+                OrderFulfillmentLineOut(line_number=number, sku=sku, quantity=quantity)
+                for (number, sku), quantity in sorted(units.get(fo.id, {}).items())
+                if quantity > 0
+            ],
+        )
+        for fo, code in found
+    ]
 
 
 def line_out(

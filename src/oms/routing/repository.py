@@ -187,6 +187,20 @@ def fulfillment_orders_of_order(session: Session, order_id: int) -> list[Fulfill
     return list(session.scalars(stmt))
 
 
+def fulfillment_orders_with_warehouse(
+    session: Session, order_id: int
+) -> list[tuple[FulfillmentOrder, str]]:
+    """The order's fulfillment orders, oldest first, each with its warehouse's code (one
+    query: the order detail)."""
+    stmt = (
+        select(FulfillmentOrder, Warehouse.code)
+        .join(Warehouse, Warehouse.id == FulfillmentOrder.warehouse_id)
+        .where(FulfillmentOrder.order_id == order_id)
+        .order_by(FulfillmentOrder.id)
+    )
+    return [(found, str(code)) for found, code in session.execute(stmt)]
+
+
 def lines_of_fulfillment_orders(
     session: Session, fulfillment_order_ids: Iterable[int]
 ) -> list[FulfillmentOrderLine]:

@@ -25,7 +25,7 @@ def url(order_id: int, tail: str = "") -> str:
     return f"/api/v1/orders/{order_id}{tail}"
 
 
-def test_the_detail_shows_every_bucket_the_allocations_and_empty_fulfillment(
+def test_the_detail_shows_every_bucket_the_allocations_and_the_fulfillment_orders(
     client: TestClient, admin: dict[str, str], order_id: int
 ) -> None:
     response = client.get(url(order_id), headers=admin)
@@ -51,7 +51,34 @@ def test_the_detail_shows_every_bucket_the_allocations_and_empty_fulfillment(
         ("NJ", 2),
     ]
     assert (second["allocated"], second["backordered"]) == (3, 2)
-    assert (body["holds"], body["fulfillment_orders"], body["shipments"]) == ([], [], [])
+    assert [fo["warehouse"] for fo in body["fulfillment_orders"]] == ["DAL", "NJ"]
+    assert (body["holds"], body["shipments"]) == ([], [])
+
+
+def test_an_order_planned_at_two_warehouses_shows_two_fulfillment_orders_with_their_lines(
+    client: TestClient, admin: dict[str, str], order_id: int
+) -> None:
+    response = client.get(url(order_id), headers=admin)
+
+    assert response.status_code == 200
+    dal, nj = response.json()["fulfillment_orders"]
+    assert (dal["warehouse"], dal["status"], nj["warehouse"], nj["status"]) == (
+        "DAL",
+        "planned",
+        "NJ",
+        "planned",
+    )
+    assert dal["number"] == f"FO-{dal['id']:06d}"
+    assert dal["updated_at"] >= dal["created_at"]
+    assert [(line["line_number"], line["sku"], line["quantity"]) for line in dal["lines"]] == [
+        (1, "ABC-1", 10),
+        (2, "XYZ-9", 3),
+    ]
+    assert [(line["line_number"], line["sku"], line["quantity"]) for line in nj["lines"]] == [
+        (1, "ABC-1", 2)
+    ]
+    shown = client.get(f"/api/v1/fulfillment-orders/{nj['id']}", headers=admin).json()
+    assert (shown["number"], shown["order_id"]) == (nj["number"], order_id)
 
 
 def test_an_unknown_order_is_a_404_with_a_stable_code(
