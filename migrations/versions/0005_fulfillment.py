@@ -278,6 +278,11 @@ def upgrade() -> None:
             "ix_tracking_events_package", ["package_id", "occurred_at"], unique=False
         )
 
+    with op.batch_alter_table("fulfillment_order_lines", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("shipped", sa.Integer(), nullable=False, server_default="0"))
+    with op.batch_alter_table("fulfillment_order_lines", schema=None) as batch_op:
+        batch_op.alter_column("shipped", server_default=None)
+
     with op.batch_alter_table("fulfillment_orders", schema=None) as batch_op:
         batch_op.add_column(sa.Column("released_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("ship_by", sa.DateTime(timezone=True), nullable=True))
@@ -289,6 +294,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+
+    with op.batch_alter_table("fulfillment_order_lines", schema=None) as batch_op:
+        batch_op.drop_column("shipped")
 
     with op.batch_alter_table("fulfillment_orders", schema=None) as batch_op:
         batch_op.drop_index("ix_fulfillment_orders_ship_by")

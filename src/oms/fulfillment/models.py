@@ -60,7 +60,7 @@ class WmsConnection(Base):
     """How one warehouse's WMS is reached, and its release and short-ship rules.
 
     Pushing is a webhook subscription of the outbox (signed, retried, logged) to the
-    warehouse's topics (`wms.<CODE>.*`); without one, the WMS pulls released work."""
+    warehouse's topics (`wms.<code>.*`); without one, the WMS pulls released work."""
 
     __tablename__ = "wms_connections"
 
@@ -70,9 +70,7 @@ class WmsConnection(Base):
     release_mode: Mapped[ReleaseMode] = mapped_column(String(12), default=ReleaseMode.IMMEDIATE)
     wave_times: Mapped[list[str]] = mapped_column(default=list)
     """`HH:MM` in the warehouse's time zone, for `waves`."""
-    short_ship: Mapped[ShortShipPolicy] = mapped_column(
-        String(12), default=ShortShipPolicy.REROUTE
-    )
+    short_ship: Mapped[ShortShipPolicy] = mapped_column(String(12), default=ShortShipPolicy.REROUTE)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
@@ -256,9 +254,7 @@ class Return(Base):
     warehouse_id: Mapped[int | None] = mapped_column(ForeignKey("warehouses.id"))
     """Where the goods are to come back."""
     reason: Mapped[str | None] = mapped_column(Text)
-    shipping_refund: Mapped[ShippingRefund] = mapped_column(
-        String(12), default=ShippingRefund.NONE
-    )
+    shipping_refund: Mapped[ShippingRefund] = mapped_column(String(12), default=ShippingRefund.NONE)
     currency: Mapped[str] = mapped_column(String(3))
     refund_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal(0))
     rejection_reason: Mapped[str | None] = mapped_column(Text)

@@ -1,4 +1,5 @@
-"""Work the worker does on every tick besides relaying: publish availability, expire holds.
+"""Work the worker does on every tick besides relaying: publish availability, expire holds,
+serve backorders, release fulfillment orders to their warehouses.
 
 Each job runs in short transactions of its own, so that a long backlog never
 holds locks for long, and one failing job neither rolls back nor stops the
@@ -16,6 +17,7 @@ import structlog
 from oms.auth.principal import SYSTEM
 from oms.config import Settings
 from oms.db import Database
+from oms.fulfillment import release
 from oms.inventory import availability, reservations
 from oms.orders import backorders
 
@@ -26,6 +28,8 @@ PUBLISH_ROUNDS = 20
 EXPIRY_BATCH = 500
 EXPIRY_ROUNDS = 10
 BACKORDER_BATCH = 20_000
+RELEASE_BATCH = 200
+RELEASE_ROUNDS = 10
 
 
 @dataclass(frozen=True)
@@ -37,11 +41,18 @@ class ScheduleCounts:
     reservations_expired: int = 0
     backorders_allocated: int = 0
     """Backordered units reserved as stock arrived."""
+    fulfillment_released: int = 0
+    """Fulfillment orders released to their warehouses."""
     more_due: bool = False
 
     @property
     def did_work(self) -> bool:
-        return bool(self.items_recounted or self.reservations_expired or self.backorders_allocated)
+        return bool(
+            self.items_recounted
+            or self.reservations_expired
+            or self.backorders_allocated
+            or self.fulfillment_released
+        )
 
 
 def run_due(database: Database, settings: Settings) -> ScheduleCounts:
@@ -63,11 +74,18 @@ def run_due(database: Database, settings: Settings) -> ScheduleCounts:
         more_due = more_due or more_backorders
     except Exception:
         log.exception("backorder_reallocation_failed")
+    released = 0
+    try:
+        released, more_releases = _release_due(database)
+        more_due = more_due or more_releases
+    except Exception:
+        log.exception("fulfillment_release_failed")
     return ScheduleCounts(
         items_recounted=items,
         availability_events=events,
         reservations_expired=expired,
         backorders_allocated=allocated,
+        fulfillment_released=released,
         more_due=more_due,
     )
 
@@ -103,3 +121,16 @@ def _reallocate_backorders(database: Database) -> tuple[int, bool]:
     with database.transaction() as session:
         done = backorders.reallocate_backorders(session, actor=SYSTEM, limit=BACKORDER_BATCH)
     return done.units, done.more_due
+
+
+def _release_due(database: Database) -> tuple[int, bool]:
+    """Release what the warehouses' rules make due, in batches of their own transaction."""
+    total = 0
+    for _ in range(RELEASE_ROUNDS):
+        done = database.run(
+            lambda session: release.release_due(session, actor=SYSTEM, limit=RELEASE_BATCH)
+        )
+        total += len(done)
+        if len(done) < RELEASE_BATCH:
+            return total, False
+    return total, True

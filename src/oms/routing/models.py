@@ -157,7 +157,9 @@ class FulfillmentOrderLine(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
     sku: Mapped[str] = mapped_column(String(64))
     quantity: Mapped[int]
+    """Units it still holds (to ship); shipped units move to `shipped`."""
     reservation_id: Mapped[int] = mapped_column(ForeignKey("reservations.id"))
+    shipped: Mapped[int] = mapped_column(default=0)
 
 
 def fulfillment_number(fulfillment_order_id: int) -> str:

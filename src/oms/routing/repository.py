@@ -178,6 +178,14 @@ def fulfillment_order_by_id(session: Session, fulfillment_order_id: int) -> Fulf
     return session.get(FulfillmentOrder, fulfillment_order_id)
 
 
+def fulfillment_orders_by_ids(session: Session, ids: Iterable[int]) -> dict[int, FulfillmentOrder]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    found = session.scalars(select(FulfillmentOrder).where(FulfillmentOrder.id.in_(wanted)))
+    return {fo.id: fo for fo in found}
+
+
 def fulfillment_orders_of_order(session: Session, order_id: int) -> list[FulfillmentOrder]:
     stmt = (
         select(FulfillmentOrder)

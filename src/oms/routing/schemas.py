@@ -90,6 +90,8 @@ class FulfillmentLineOut(BaseModel):
     order_line_id: int
     sku: str
     quantity: int
+    """Units still to ship."""
+    shipped: int = 0
     reservation_id: int
 
 
@@ -108,4 +110,11 @@ class FulfillmentOrderOut(BaseModel):
     created_at: dt.datetime
     updated_at: dt.datetime
     version: int
+    released_at: dt.datetime | None = None
+    ship_by: dt.datetime | None = None
+    """The SLA deadline, set on release."""
+    acknowledged_at: dt.datetime | None = None
+    shipped_at: dt.datetime | None = None
+    wms_reference: str | None = None
+    reject_reason: str | None = None
     lines: list[FulfillmentLineOut]

@@ -527,16 +527,23 @@ def fulfillment_views(
             warehouse=warehouses.get(fo.warehouse_id, ""),
             status=fo.status,
             plan_id=fo.plan_id,
-            units=sum(line.quantity for line in lines.get(fo.id, [])),
+            units=sum(line.quantity + line.shipped for line in lines.get(fo.id, [])),
             created_at=fo.created_at,
             updated_at=fo.updated_at,
             version=fo.version,
+            released_at=fo.released_at,
+            ship_by=fo.ship_by,
+            acknowledged_at=fo.acknowledged_at,
+            shipped_at=fo.shipped_at,
+            wms_reference=fo.wms_reference,
+            reject_reason=fo.reject_reason,
             lines=[
                 FulfillmentLineOut(
                     line_number=line.line_number,
                     order_line_id=line.order_line_id,
                     sku=line.sku,
                     quantity=line.quantity,
+                    shipped=line.shipped,
                     reservation_id=line.reservation_id,
                 )
                 for line in lines.get(fo.id, [])

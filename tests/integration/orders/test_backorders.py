@@ -155,5 +155,8 @@ def test_a_receipt_reaches_a_backorder_through_the_worker_job(
     counts = schedules.run_due(empty, settings)
 
     assert counts.backorders_allocated == 2
+    # The same tick releases the new fulfillment order to its warehouse.
+    assert counts.fulfillment_released == 1
     with empty.transaction() as session:
-        assert line_buckets(session, order_id) == (2, 0)
+        _, [line] = orders.stored(session, order_id)
+        assert (line.released, line.backordered) == (2, 0)
