@@ -56,6 +56,11 @@ orders_app = typer.Typer(
 app.add_typer(orders_app, name="orders")
 route_app = typer.Typer(help="Routing: compare the strategies over a batch.", no_args_is_help=True)
 app.add_typer(route_app, name="route")
+simulate_app = typer.Typer(
+    help="Simulated partners, to try Item OMS end to end: a warehouse's WMS.",
+    no_args_is_help=True,
+)
+app.add_typer(simulate_app, name="simulate")
 
 console = Console()
 err = Console(stderr=True)
@@ -1034,4 +1039,99 @@ def _print_route_compare(
         + ("" if solution.started_from_baseline else "; the greedy plans did not fit as a start"),
         markup=False,
         soft_wrap=True,
+    )
+
+
+@simulate_app.command("wms")
+def simulate_wms(
+    warehouse: Annotated[str, typer.Option(help="The warehouse code it plays (DAL).")],
+    api_key: Annotated[
+        str,
+        typer.Option(envvar="OMS_SIM_API_KEY", help="An API key of role warehouse."),
+    ],
+    url: Annotated[str, typer.Option(help="Item OMS's base URL.")] = "http://127.0.0.1:8000",
+    admin_key: Annotated[
+        str | None,
+        typer.Option(help="An admin API key: make the WMS connection to this simulator."),
+    ] = None,
+    listen: Annotated[
+        str, typer.Option(help="host:port of its webhook endpoint (port 0: any free one).")
+    ] = "127.0.0.1:8101",
+    secret: Annotated[
+        str | None,
+        typer.Option(envvar="OMS_SIM_SECRET", help="The connection's whsec_… secret."),
+    ] = None,
+    pull: Annotated[bool, typer.Option(help="Poll for released work instead of webhooks.")] = False,
+    ack_delay: Annotated[float, typer.Option(min=0, help="Seconds before the ack.")] = 1.0,
+    pick_delay: Annotated[float, typer.Option(min=0, help="Seconds before picking.")] = 2.0,
+    pack_delay: Annotated[float, typer.Option(min=0, help="Seconds before packed.")] = 2.0,
+    ship_delay: Annotated[float, typer.Option(min=0, help="Seconds before the shipment.")] = 3.0,
+    short_rate: Annotated[
+        float, typer.Option(min=0, max=1, help="Share of fulfillment orders picked short.")
+    ] = 0.1,
+    reject_rate: Annotated[
+        float, typer.Option(min=0, max=1, help="Share of fulfillment orders rejected at ack.")
+    ] = 0.0,
+    poll_interval: Annotated[float, typer.Option(min=0.1, help="Seconds between polls.")] = 2.0,
+    seed: Annotated[int | None, typer.Option(help="Same seed, same decisions.")] = None,
+) -> None:
+    """Play a warehouse's WMS against Item OMS over HTTP until stopped (Ctrl-C): take released
+    fulfillment orders (signed webhooks, or polling without a secret or with --pull) and send
+    ack, picking, packed and a shipment with UPS tracking numbers for each."""
+    import logging
+    import signal
+    import threading
+
+    from oms.kit.logs import configure_logging
+    from oms.simulate.wms import RegistrationFailed, WmsSimulator, WmsSimulatorConfig
+
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        _print_field_problems([Problem("--listen", f"{listen!r} is not host:port")])
+        raise typer.Exit(code=2)
+    try:
+        config = WmsSimulatorConfig(
+            warehouse=warehouse,
+            api_key=api_key,
+            oms_url=url,
+            host=host.strip("[]"),
+            port=int(port),
+            secret=secret,
+            pull=pull,
+            ack_delay=ack_delay,
+            pick_delay=pick_delay,
+            pack_delay=pack_delay,
+            ship_delay=ship_delay,
+            short_rate=short_rate,
+            reject_rate=reject_rate,
+            seed=seed,
+            poll_interval=poll_interval,
+        )
+    except ValueError as exc:
+        _print_field_problems([Problem("options", str(exc))])
+        raise typer.Exit(code=2) from exc
+    configure_logging(json=False)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per poll drowns the steps
+    simulator = WmsSimulator(config).start()
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    try:
+        if admin_key:
+            simulator.register(admin_key)
+        mode = "polling" if simulator.pulling else f"webhooks at {simulator.url}"
+        console.print(
+            f"WMS simulator for {warehouse}: {mode}; Ctrl-C stops it", markup=False, soft_wrap=True
+        )
+        stopping.wait()
+    except RegistrationFailed as exc:
+        err.print(f"error: the WMS connection was not made: {exc}", style="red", markup=False)
+        raise typer.Exit(code=2) from exc
+    finally:
+        simulator.stop()
+    counts = simulator.counters
+    console.print(
+        f"received {counts.received}, acked {counts.acked}, rejected {counts.rejected}, "
+        f"shipped {counts.shipped} ({counts.short} short), failed {counts.failed}",
+        markup=False,
     )
