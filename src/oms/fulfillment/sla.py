@@ -52,3 +52,16 @@ def is_late(deadline: dt.datetime | None, now: dt.datetime) -> bool:
 
 def is_at_risk(deadline: dt.datetime | None, now: dt.datetime) -> bool:
     return deadline is not None and now < deadline <= now + AT_RISK
+
+
+def window(
+    now: dt.datetime, *, late: bool, at_risk: bool
+) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """The deadlines (after, until] the SLA views ask for: late ones, at-risk ones, or both."""
+    if late and at_risk:
+        return None, now + AT_RISK
+    if late:
+        return None, now
+    if at_risk:
+        return now, now + AT_RISK
+    return None, None

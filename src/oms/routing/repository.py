@@ -255,6 +255,19 @@ class FulfillmentFilter:
     channel_ids: frozenset[int] | None = None
     """The principal's channel scope; None: every channel."""
     status: FulfillmentStatus | None = None
+    ship_by_after: dt.datetime | None = None
+    """Only work not yet shipped whose ship-by deadline falls after this…"""
+    ship_by_until: dt.datetime | None = None
+    """…and at or before this (the SLA views: late, at risk)."""
+
+
+WORKING = (
+    FulfillmentStatus.RELEASED,
+    FulfillmentStatus.ACKNOWLEDGED,
+    FulfillmentStatus.PICKING,
+    FulfillmentStatus.PACKED,
+)
+"""Statuses of work a warehouse has and has not shipped yet."""
 
 
 def search_fulfillment_orders(
@@ -269,11 +282,21 @@ def search_fulfillment_orders(
         stmt = stmt.where(FulfillmentOrder.channel_id.in_(sorted(filters.channel_ids)))
     if filters.status is not None:
         stmt = stmt.where(FulfillmentOrder.status == filters.status)
+    if filters.ship_by_after is not None or filters.ship_by_until is not None:
+        stmt = stmt.where(FulfillmentOrder.status.in_(WORKING))
+    if filters.ship_by_after is not None:
+        stmt = stmt.where(FulfillmentOrder.ship_by > filters.ship_by_after)
+    if filters.ship_by_until is not None:
+        stmt = stmt.where(FulfillmentOrder.ship_by <= filters.ship_by_until)
     return paginate(
         session,
         stmt,
         request=page,
-        sortable={"id": FulfillmentOrder.id, "created_at": FulfillmentOrder.created_at},
+        sortable={
+            "id": FulfillmentOrder.id,
+            "created_at": FulfillmentOrder.created_at,
+            "ship_by": FulfillmentOrder.ship_by,
+        },
         default_sort="id",
         id_column=FulfillmentOrder.id,
     )

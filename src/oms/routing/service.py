@@ -477,9 +477,12 @@ def search_fulfillment_orders(
     order_id: int | None = None,
     warehouse: str | None = None,
     status: FulfillmentStatus | None = None,
+    ship_by_after: dt.datetime | None = None,
+    ship_by_until: dt.datetime | None = None,
 ) -> Page[FulfillmentOrderOut]:
     """Fulfillment orders, oldest first, filtered; only those of the actor's warehouses and
-    channels (a warehouse outside its scope lists nothing)."""
+    channels (a warehouse outside its scope lists nothing). `ship_by_after`/`_until` keep
+    unshipped work whose deadline falls in that window."""
     warehouse_ids: frozenset[int] | None = None
     if warehouse is not None:
         code = warehouse.strip().upper()
@@ -495,7 +498,12 @@ def search_fulfillment_orders(
             c.id for c in catalog.channels_by_codes(session, actor.channels).values()
         )
     filters = repository.FulfillmentFilter(
-        order_id=order_id, warehouse_ids=warehouse_ids, channel_ids=channel_ids, status=status
+        order_id=order_id,
+        warehouse_ids=warehouse_ids,
+        channel_ids=channel_ids,
+        status=status,
+        ship_by_after=ship_by_after,
+        ship_by_until=ship_by_until,
     )
     found = repository.search_fulfillment_orders(session, filters, page)
     return Page(items=fulfillment_views(session, found.items), next_cursor=found.next_cursor)

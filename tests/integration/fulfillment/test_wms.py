@@ -379,3 +379,23 @@ def test_last_wave_is_the_latest_wave_time_passed() -> None:
         2026, 11, 26, 14, 0, tzinfo=dt.UTC
     )
     assert release.last_wave(now, [], "UTC") is None
+
+
+def test_late_and_at_risk_list_unshipped_work_by_its_deadline(
+    db: Database, client: TestClient, admin: dict[str, str]
+) -> None:
+    _, fo = released(db)
+    now = dt.datetime.now(dt.UTC)
+    with db.transaction() as session:
+        found = fo_now(session, fo.id)
+
+        found.ship_by = now - dt.timedelta(minutes=5)
+    late = client.get("/api/v1/fulfillment-orders?late=true", headers=admin).json()["items"]
+    at_risk = client.get("/api/v1/fulfillment-orders?at_risk=true", headers=admin).json()["items"]
+    with db.transaction() as session:
+        fo_now(session, fo.id).ship_by = now + dt.timedelta(minutes=30)
+    soon = client.get("/api/v1/fulfillment-orders?at_risk=true", headers=admin).json()["items"]
+
+    assert [f["number"] for f in late] == [fo.number]
+    assert at_risk == []
+    assert [f["number"] for f in soon] == [fo.number]

@@ -15,6 +15,8 @@ from oms.api.deps import PageDep, SessionDep, require, set_etag
 from oms.api.schemas import ListOf
 from oms.auth.permissions import Permission
 from oms.auth.principal import Principal
+from oms.fulfillment import sla
+from oms.kit import clock
 from oms.routing import service as routing
 from oms.routing.models import FulfillmentStatus
 from oms.routing.schemas import FulfillmentOrderOut
@@ -32,10 +34,27 @@ def list_fulfillment_orders(
     order_id: Annotated[int | None, Query(description="the sales order's id")] = None,
     warehouse: Annotated[str | None, Query(description="the warehouse's code")] = None,
     status: FulfillmentStatus | None = None,
+    late: Annotated[
+        bool, Query(description="only unshipped work whose ship-by deadline has passed")
+    ] = False,
+    at_risk: Annotated[
+        bool,
+        Query(description="only unshipped work due within the next two hours (the SLA window)"),
+    ] = False,
 ) -> ListOf[FulfillmentOrderOut]:
-    """Fulfillment orders with their lines, oldest first (`sort=-id` for newest first)."""
+    """Fulfillment orders with their lines, oldest first (`sort=-id` for newest first,
+    `sort=ship_by` by deadline). `late` and `at_risk` (both: either) keep released work
+    not yet shipped by its SLA deadline."""
+    after, until = sla.window(clock.now(), late=late, at_risk=at_risk)
     found = routing.search_fulfillment_orders(
-        tx, page, actor=actor, order_id=order_id, warehouse=warehouse, status=status
+        tx,
+        page,
+        actor=actor,
+        order_id=order_id,
+        warehouse=warehouse,
+        status=status,
+        ship_by_after=after,
+        ship_by_until=until,
     )
     return ListOf(items=found.items, next_cursor=found.next_cursor)
 
