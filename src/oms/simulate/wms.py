@@ -131,7 +131,7 @@ class WmsSimulator:
         self.config = config
         self._secret = config.secret
         self._seed = config.seed if config.seed is not None else secrets.randbits(32)
-        self._topic = f"wms.{config.warehouse}.fulfillment_order.released"
+        self._topic = f"wms.{config.warehouse.lower()}.fulfillment_order.released"
         self._counts = WmsCounters()
         self._taken: set[int] = set()
         self._tasks: set[asyncio.Task[None]] = set()

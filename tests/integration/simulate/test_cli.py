@@ -47,7 +47,7 @@ def test_the_command_registers_itself_ships_what_is_pushed_and_stops_on_ctrl_c()
             body = json.dumps(
                 {
                     "id": "evt_1",
-                    "type": "wms.DAL.fulfillment_order.released",
+                    "type": "wms.dal.fulfillment_order.released",
                     "data": {"fulfillment_order": a_fulfillment_order(7, 2)},
                 }
             ).encode()

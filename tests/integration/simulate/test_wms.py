@@ -80,7 +80,7 @@ def push(
     order: dict[str, Any],
     *,
     secret: str = SECRET,
-    event_type: str = "wms.DAL.fulfillment_order.released",
+    event_type: str = "wms.dal.fulfillment_order.released",
     event_id: str | None = None,
 ) -> httpx.Response:
     """POST a release webhook as Item OMS's relay does: signed by the Standard Webhooks scheme."""
@@ -160,7 +160,7 @@ def test_a_badly_signed_webhook_is_refused_with_401_and_not_worked(
     simulator: WmsSimulator,
 ) -> None:
     answer = push(simulator, a_fulfillment_order(12), secret=signing.new_secret())
-    unsigned = httpx.post(simulator.url, json={"type": "wms.DAL.fulfillment_order.released"})
+    unsigned = httpx.post(simulator.url, json={"type": "wms.dal.fulfillment_order.released"})
 
     assert answer.status_code == 401
     assert unsigned.status_code == 401
@@ -171,7 +171,7 @@ def test_a_webhook_of_another_type_or_warehouse_is_answered_and_ignored(
     simulator: WmsSimulator,
 ) -> None:
     other_type = push(
-        simulator, a_fulfillment_order(12), event_type="wms.DAL.fulfillment_order.cancelled"
+        simulator, a_fulfillment_order(12), event_type="wms.dal.fulfillment_order.cancelled"
     )
     other_warehouse = push(
         simulator,
