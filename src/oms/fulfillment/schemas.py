@@ -155,3 +155,55 @@ class MessageOut(BaseModel):
 class ReleasedOut(BaseModel):
     released: list[str]
     """Numbers of the fulfillment orders released."""
+
+
+# -- shipments and tracking (tracking.py, shipments.py) ---------------------------------
+
+
+class TrackingEventOut(BaseModel):
+    status: TrackingStatus
+    raw_status: str
+    description: str | None
+    location: str | None
+    occurred_at: dt.datetime
+    provider: str
+    received_at: dt.datetime
+
+
+class PackageDetailOut(PackageOut):
+    events: list[TrackingEventOut]
+    """Newest first."""
+
+
+class ShipmentDetailOut(ShipmentOut):
+    """`GET /api/v1/shipments/{id}`: the shipment with each package's tracking history."""
+
+    packages: list[PackageDetailOut]  # type: ignore[assignment]
+
+
+TrackingOutcome = Literal["applied", "duplicate", "unmatched", "ignored"]
+
+
+class TrackingWebhookOut(BaseModel):
+    """What a tracking provider's webhook got: `applied` (something new kept), `duplicate`
+    (nothing new), `unmatched` (no package has the tracking number), `ignored` (not a
+    tracking event)."""
+
+    outcome: TrackingOutcome
+    tracking_number: str | None
+    status: TrackingStatus | None
+    inbox_id: int
+
+
+class TrackingProviderIn(Strict):
+    secret: Annotated[str | None, Field(min_length=8, max_length=200)]
+    """The provider's webhook signing secret; null: accept unsigned webhooks."""
+
+
+class TrackingProviderOut(BaseModel):
+    provider: str
+    signed: bool
+    """Whether webhooks must carry a valid signature (a secret is set); the secret is never
+    shown."""
+    updated_by: str | None
+    updated_at: dt.datetime | None
