@@ -17,6 +17,7 @@ from oms.api.deps import IfMatchDep, PageDep, SessionDep, require, set_etag
 from oms.api.schemas import ListOf
 from oms.auth.permissions import Permission
 from oms.auth.principal import Principal
+from oms.fulfillment import shipments
 from oms.orders import edits, holds, lifecycle, views
 from oms.orders.edits import OrderEdit
 from oms.orders.holds import HoldIn, HoldReleaseIn
@@ -33,7 +34,20 @@ OrderId = Annotated[int, Path(description="the order's id")]
 def _shown(tx: Session, order_id: int, actor: Principal, response: Response) -> OrderOut:
     order = lifecycle.get_order(tx, order_id, actor=actor)
     set_etag(response, order.version)
-    return views.order_out(tx, order)
+    shown = views.order_out(tx, order)
+    return _with_shipments(tx, shown)
+
+
+def _with_shipments(tx: Session, shown: OrderOut) -> OrderOut:
+    """The order's shipments, read by fulfillment (the layer above orders) from the
+    fulfillment orders the detail already holds."""
+    found = shipments.of_order(
+        tx,
+        shown.id,
+        shown.number,
+        {fo.id: (fo.number, fo.warehouse) for fo in shown.fulfillment_orders},
+    )
+    return shown.model_copy(update={"shipments": [s.model_dump(mode="json") for s in found]})
 
 
 @router.get("/{order_id}")
