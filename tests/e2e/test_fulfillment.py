@@ -133,9 +133,9 @@ def test_an_order_travels_from_intake_to_delivered_over_real_http(
             seed=7,
         )
     ).start()
+    http = httpx.Client(base_url=served, timeout=10)
     try:
         simulator.register(secret_of(admin))
-        http = httpx.Client(base_url=served, timeout=10)
         taken = http.post(
             "/api/v1/orders",
             headers=channel,
@@ -176,6 +176,7 @@ def test_an_order_travels_from_intake_to_delivered_over_real_http(
         assert delivered.status_code == 200, delivered.text
         assert order()["status"] == "delivered"
     finally:
+        http.close()
         simulator.stop()
 
     with db.transaction() as session:
