@@ -10,8 +10,14 @@ warehouses) and `reallocate_backorders` is timed in one transaction, commit
 included. The goal (issue 5): under 10 s for 100k backorders. After the run the
 ledger and reservations are verified.
 
+With `--phases` the timed run also prints where the time went: each step of the
+pass (inclusive wall time and calls, steps nested inside others included in
+theirs) and the statements sent through SQLAlchemy with the time spent in them
+(rows that `oms.kit.bulk` hands to the driver itself, by COPY or executemany,
+are not among them).
+
     .venv/bin/python bench/backorders.py [--orders 20000] [--lines 5] [--skus 500]
-        [--backends sqlite postgresql] [--seed 7]
+        [--backends sqlite postgresql] [--seed 7] [--phases]
 """
 
 from __future__ import annotations
@@ -19,6 +25,8 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import functools
+import importlib
 import os
 import random
 import tempfile
@@ -27,10 +35,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import psycopg
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Table, bindparam, event, func, insert, select, update
 
 from oms import migrate
 from oms.auth.principal import SYSTEM
@@ -46,6 +54,31 @@ WAREHOUSES = 10
 CHANNELS = ("web", "amazon", "b2b")
 CHUNK = 10_000
 GOAL_SECONDS = 10.0
+PHASES = (
+    # (module, function): the steps of the pass timed by --phases; absent ones are skipped.
+    ("oms.orders.repository", "servable_backorders"),
+    ("oms.orders.backorders", "_share"),
+    ("oms.orders.backorders", "reserve_many"),
+    ("oms.inventory.batch", "_grant"),
+    ("oms.inventory.batch", "_record"),
+    ("oms.inventory.repository", "insert_reservations"),
+    ("oms.inventory.repository", "add_movements"),
+    ("oms.inventory.availability", "mark_changed"),
+    ("oms.orders.backorders", "_record"),
+    ("oms.orders.repository", "move_backordered_to_allocated"),
+    ("oms.orders.repository", "insert_allocation_rows"),
+    ("oms.routing.repository", "insert_plans"),
+    ("oms.routing.repository", "planned_of_orders"),
+    ("oms.routing.repository", "insert_fulfillment_orders"),
+    ("oms.routing.repository", "touch_fulfillment_orders"),
+    ("oms.routing.repository", "insert_fulfillment_line_rows"),
+    ("oms.orders.backorders", "_statuses"),
+    ("oms.orders.repository", "set_statuses"),
+    ("oms.orders.backorders", "_events"),
+    ("oms.orders.repository", "insert_event_rows"),
+    ("oms.audit", "record_many"),
+    ("oms.outbox.service", "record_many"),
+)
 
 
 @contextlib.contextmanager
@@ -209,7 +242,7 @@ def stock_arrives(database: Database, demand: dict[int, int], seed: int) -> int:
                 for i, w, q in arrivals
             ],
         )
-        table = Balance.__table__
+        table = cast(Table, Balance.__table__)
         session.execute(
             update(table)
             .where(table.c.item_id == bindparam("b_item"), table.c.warehouse_id == bindparam("b_w"))
@@ -217,6 +250,64 @@ def stock_arrives(database: Database, demand: dict[int, int], seed: int) -> int:
             [{"b_item": i, "b_w": w, "b_q": q} for i, w, q in arrivals],
         )
     return sum(q for _, _, q in arrivals)
+
+
+class Phases:
+    """Inclusive wall time and calls of the pass's steps, and the SQL it sent."""
+
+    def __init__(self) -> None:
+        self.spent: dict[str, list[float]] = {}
+        self.sql = [0, 0.0]
+        self._started: list[float] = []
+
+    @contextlib.contextmanager
+    def watching(self, database: Database) -> Iterator[None]:
+        undo = []
+        for module_name, name in PHASES:
+            module = importlib.import_module(module_name)
+            original = getattr(module, name, None)
+            if original is None:
+                continue
+            setattr(module, name, self._timed(f"{module_name.rsplit('.', 1)[-1]}.{name}", original))
+            undo.append((module, name, original))
+        event.listen(database.engine, "before_cursor_execute", self._before)
+        event.listen(database.engine, "after_cursor_execute", self._after)
+        try:
+            yield
+        finally:
+            event.remove(database.engine, "before_cursor_execute", self._before)
+            event.remove(database.engine, "after_cursor_execute", self._after)
+            for module, name, original in undo:
+                setattr(module, name, original)
+
+    def _timed(self, label: str, original: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(original)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                entry = self.spent.setdefault(label, [0.0, 0])
+                entry[0] += time.perf_counter() - started
+                entry[1] += 1
+
+        return timed
+
+    def _before(self, *_: Any) -> None:
+        self._started.append(time.perf_counter())
+
+    def _after(self, *_: Any) -> None:
+        self.sql[0] += 1
+        self.sql[1] += time.perf_counter() - self._started.pop()
+
+    def report(self) -> str:
+        lines = [
+            f"{'':10}   {label:45} {seconds:6.2f} s  ×{calls}"
+            for label, (seconds, calls) in self.spent.items()
+        ]
+        label = "statements through SQLAlchemy"
+        lines.append(f"{'':10}   {label:45} {self.sql[1]:6.2f} s  ×{self.sql[0]}")
+        return "\n".join(lines)
 
 
 def run(
@@ -237,10 +328,13 @@ def run(
                 lines = session.scalar(
                     select(func.count()).select_from(OrderLine).where(OrderLine.backordered > 0)
                 )
-            started = time.perf_counter()
-            with database.transaction() as session:
-                done = backorders.reallocate_backorders(session, actor=SYSTEM, limit=10_000_000)
-            wall = time.perf_counter() - started
+            phases = Phases()
+            watching = phases.watching(database) if args.phases else contextlib.nullcontext()
+            with watching:
+                started = time.perf_counter()
+                with database.transaction() as session:
+                    done = backorders.reallocate_backorders(session, actor=SYSTEM, limit=10_000_000)
+                wall = time.perf_counter() - started
             with database.transaction() as session:
                 left = session.scalar(select(func.sum(OrderLine.backordered))) or 0
                 verified = balances.verify(session).ok
@@ -252,6 +346,8 @@ def run(
                 f"{done.orders:,} orders in {wall:.2f} s ({verdict}, goal < {GOAL_SECONDS:.0f} s); "
                 f"{left:,} units still backordered; ledger verified: {verified}"
             )
+            if args.phases:
+                print(phases.report())
         finally:
             database.dispose()
 
@@ -263,6 +359,7 @@ def main() -> None:
     parser.add_argument("--skus", type=int, default=500)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgresql"])
+    parser.add_argument("--phases", action="store_true", help="print where the time went")
     args = parser.parse_args()
     makers = {"sqlite": sqlite_database, "postgresql": postgres_database}
     for backend in args.backends:
