@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from sqlalchemy import Index, String, Text, insert, select
+from sqlalchemy import Index, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from oms.db import Base
-from oms.kit import clock
+from oms.kit import bulk, clock
 from oms.kit.diff import changes
 from oms.kit.paging import Page, PageRequest, paginate
 
@@ -95,8 +95,7 @@ def record_many(session: Session, entries: Sequence[dict[str, Any]]) -> None:
         }
         for e in entries
     ]
-    if rows:
-        session.execute(insert(AuditEntry), rows)
+    bulk.insert_rows(session, AuditEntry, rows)
 
 
 @dataclass(frozen=True)

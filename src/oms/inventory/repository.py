@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, literal, select, update
+from sqlalchemy import and_, delete, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -172,9 +172,8 @@ def set_safety_stock(session: Session, *, balance_ids: Sequence[int], quantity: 
 
 
 def add_movements(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Append ledger rows (one executemany)."""
-    if rows:
-        session.execute(insert(Movement), list(rows))
+    """Append ledger rows of one shape (the same keys in each), in one statement."""
+    bulk.insert_rows(session, Movement, rows)
 
 
 @dataclass(frozen=True)

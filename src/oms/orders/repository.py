@@ -14,6 +14,8 @@ from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import (
+    Integer,
+    String,
     Table,
     and_,
     bindparam,
@@ -30,6 +32,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, load_only, make_trans
 
 from oms.catalog.models import Channel, ChannelWarehouse, Item, Warehouse
 from oms.inventory.models import Balance
+from oms.kit import bulk
 from oms.kit.paging import Page, PageRequest, paginate
 from oms.orders.models import (
     OrderAllocation,
@@ -499,10 +502,23 @@ def ranked_channel_warehouses(session: Session, channel_ids: Sequence[int]) -> d
 
 
 def move_backordered_to_allocated(session: Session, moves: Sequence[tuple[int, int]]) -> None:
-    """(line id, units): units of each line from backordered to allocated, one statement."""
+    """(line id, units): units of each line from backordered to allocated, one statement
+    (an UPDATE … FROM the moves as arrays on PostgreSQL, an executemany on SQLite)."""
     if not moves:
         return
     table = cast(Table, OrderLine.__table__)
+    if bulk.is_postgresql(session):
+        ids, units = zip(*moves, strict=True)
+        given = bulk.unnest("moves", {"id": (Integer(), ids), "units": (Integer(), units)})
+        session.execute(
+            update(table)
+            .where(table.c.id == given.c.id)
+            .values(
+                allocated=table.c.allocated + given.c.units,
+                backordered=table.c.backordered - given.c.units,
+            )
+        )
+        return
     stmt = (
         update(table)
         .where(table.c.id == bindparam("b_id"))
@@ -542,6 +558,15 @@ def set_statuses(session: Session, statuses: Sequence[tuple[int, str]], at: dt.d
     if not statuses:
         return
     table = cast(Table, SalesOrder.__table__)
+    if bulk.is_postgresql(session):
+        ids, names = zip(*statuses, strict=True)
+        given = bulk.unnest("statuses", {"id": (Integer(), ids), "status": (String(), names)})
+        session.execute(
+            update(table)
+            .where(table.c.id == given.c.id)
+            .values(status=given.c.status, version=table.c.version + 1, updated_at=at)
+        )
+        return
     stmt = (
         update(table)
         .where(table.c.id == bindparam("b_id"))
@@ -550,16 +575,11 @@ def set_statuses(session: Session, statuses: Sequence[tuple[int, str]], at: dt.d
     session.execute(stmt, [{"b_id": i, "b_status": s} for i, s in statuses])
 
 
-def _insert_rows(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
-    """Many rows of one of the package's tables in one executemany, past the ORM's bulk
-    machinery (rows of one shape: the same keys in each); for the backorder pass."""
-    if rows:
-        session.execute(insert(cast(Table, model.__table__)), list(rows))
-
-
 def insert_allocation_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    _insert_rows(session, OrderAllocation, rows)
+    """Many allocations of one shape (the same keys in each) in one statement."""
+    bulk.insert_rows(session, OrderAllocation, rows)
 
 
 def insert_event_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    _insert_rows(session, OrderEvent, rows)
+    """Many timeline events of one shape (the same keys in each) in one statement."""
+    bulk.insert_rows(session, OrderEvent, rows)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from oms.audit import current_request_id
-from oms.kit import clock
+from oms.kit import bulk, clock
 from oms.outbox.models import OutboxEvent
 
 
@@ -39,8 +38,9 @@ def record_many(session: Session, events: Sequence[tuple[str, dict[str, Any], st
         return
     now = clock.now()
     request_id = current_request_id()
-    session.execute(
-        insert(cast(Table, OutboxEvent.__table__)),
+    bulk.insert_rows(
+        session,
+        OutboxEvent,
         [
             {
                 "event_id": f"evt_{uuid.uuid4().hex}",

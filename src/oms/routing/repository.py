@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import JSON, Table, and_, case, column, func, insert, select, table, update
+from sqlalchemy import JSON, and_, case, column, func, insert, select, table, update
 from sqlalchemy.orm import Session
 
 from oms.catalog.models import ChannelWarehouse, Warehouse
@@ -350,10 +350,8 @@ def touch_fulfillment_orders(
 
 
 def insert_fulfillment_line_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Many fulfillment order lines of one shape in one executemany, past the ORM's bulk
-    machinery (the backorder pass)."""
-    if rows:
-        session.execute(insert(cast(Table, FulfillmentOrderLine.__table__)), list(rows))
+    """Many fulfillment order lines of one shape in one statement (the backorder pass)."""
+    bulk.insert_rows(session, FulfillmentOrderLine, rows)
 
 
 # -- what-if over stored orders (read only) -------------------------------------------------

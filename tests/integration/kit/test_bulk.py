@@ -1,9 +1,11 @@
-"""Many rows inserted with their ids known, in order, on both databases."""
+"""Many rows inserted at once (with their ids known, in order) on both databases."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
-from sqlalchemy import select
+from sqlalchemy import DateTime, Integer, Text, select
 
 from oms.audit import AuditEntry
 from oms.db import Database
@@ -38,3 +40,64 @@ def test_inserted_rows_answer_their_ids_in_the_order_given(db: Database, count: 
         stored = dict(session.execute(select(AuditEntry.id, AuditEntry.entity_id)).all())
         assert [stored[i] for i in ids] == [f"T-{n}" for n in range(count)]
         assert len(set(ids)) == count
+
+
+def test_many_rows_keep_their_values_and_take_the_defaults_of_columns_left_out(
+    db: Database,
+) -> None:
+    at = now()
+    rows = [
+        {
+            "actor": "test",
+            "action": "thing.done",
+            "entity_type": "thing",
+            "entity_id": f"T-{n}",
+            "before": None,
+            "after": {"name": 'say "hi"\tback\\slash', "n": n, "tags": ["ü", None]},
+            "diff": {},
+            "note": None if n % 2 else "line one\nline two, {braces}",
+        }
+        for n in range(bulk.SEQUENCE_FROM + 5)
+    ]
+    with db.transaction() as session:
+        bulk.insert_rows(session, AuditEntry, rows)
+
+    with db.transaction() as session:
+        stored = list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
+        assert [(e.entity_id, e.before, e.after, e.diff, e.note) for e in stored] == [
+            (r["entity_id"], None, r["after"], {}, r["note"]) for r in rows
+        ]
+        # `at` was left out: its default, a UTC timestamp taken when the rows were written.
+        assert all(e.at >= at and e.at.utcoffset() == dt.timedelta(0) for e in stored)
+
+
+def test_ids_of_a_second_batch_follow_the_first_in_one_transaction_and_the_next(
+    db: Database,
+) -> None:
+    with db.transaction() as session:
+        first = bulk.insert_with_ids(session, AuditEntry, audit_rows(4))
+        second = bulk.insert_with_ids(session, AuditEntry, audit_rows(bulk.SEQUENCE_FROM + 1))
+    with db.transaction() as session:
+        third = bulk.insert_with_ids(session, AuditEntry, audit_rows(2))
+        stored = set(session.scalars(select(AuditEntry.id)))
+
+    ids = first + second + third
+    assert ids == sorted(ids)
+    assert stored == set(ids)
+
+
+@pytest.mark.postgres_only
+def test_rows_given_as_arrays_keep_strings_that_need_quoting(db: Database) -> None:
+    texts = ['a "quoted" word', "back\\slash", "NULL", "", "comma, {brace}", None, "ünï"]
+    stamp = now()
+    given = bulk.unnest(
+        "given",
+        {
+            "n": (Integer(), list(range(len(texts)))),
+            "text": (Text(), texts),
+            "at": (DateTime(timezone=True), [stamp] * len(texts)),
+        },
+    )
+    with db.transaction() as session:
+        rows = session.execute(select(given.c.n, given.c.text, given.c.at).order_by(given.c.n))
+        assert [(t, at) for _, t, at in rows] == [(t, stamp) for t in texts]
