@@ -65,6 +65,7 @@ def release_one(session: Session, key: int | str, *, actor: Principal) -> Fulfil
     """Release one planned fulfillment order by hand (id or number) whatever its warehouse's
     rule, if nothing holds its order."""
     shown = routing_service.get_fulfillment_order(session, key, actor=actor)
+    orders.order_by_id(session, shown.order_id, lock=True)
     fo = repository.fulfillment_order_for_update(session, shown.id)
     assert fo is not None
     if fo.status != FulfillmentStatus.PLANNED:
@@ -89,8 +90,7 @@ def release_due(
     due = repository.releasable(session, waves=waves, limit=limit)
     if not due:
         return []
-    release(session, due, actor=actor, reason="rule")
-    return [fo.number for fo in due]
+    return [fo.number for fo in release(session, due, actor=actor, reason="rule")]
 
 
 def last_wave(now: dt.datetime, wave_times: Sequence[str], timezone: str) -> dt.datetime | None:
@@ -112,13 +112,18 @@ def last_wave(now: dt.datetime, wave_times: Sequence[str], timezone: str) -> dt.
 
 def release(
     session: Session, due: Sequence[FulfillmentOrder], *, actor: Principal, reason: str
-) -> None:
-    """Release planned fulfillment orders (locked by the caller), order by order."""
+) -> list[FulfillmentOrder]:
+    """Release planned fulfillment orders, order by order; the ones released (those still
+    planned, of orders nothing holds, once locked: see `_lock`)."""
     now = clock.now()
+    by_order = _lock(session, due)
+    ready = [fo for _, fos in by_order.values() for fo in fos]
+    if not ready:
+        return []
     warehouses = {
-        w.id: w for w in catalog.warehouses_by_ids(session, {f.warehouse_id for f in due})
+        w.id: w for w in catalog.warehouses_by_ids(session, {f.warehouse_id for f in ready})
     }
-    channel_ids = {f.channel_id for f in due}
+    channel_ids = {f.channel_id for f in ready}
     channels = {c.id: c.code for c in catalog.channels_by_ids(session, channel_ids)}
     pushed = {
         c.warehouse_id
@@ -126,15 +131,10 @@ def release(
         if c.subscription_id is not None and c.active
     }
     fo_lines: dict[int, list[Any]] = {}
-    for fo_line in routing.lines_of_fulfillment_orders(session, [f.id for f in due]):
+    for fo_line in routing.lines_of_fulfillment_orders(session, [f.id for f in ready]):
         fo_lines.setdefault(fo_line.fulfillment_order_id, []).append(fo_line)
-    by_order: dict[int, list[FulfillmentOrder]] = {}
-    for fo in due:
-        by_order.setdefault(fo.order_id, []).append(fo)
 
-    for order_id, fos in sorted(by_order.items()):
-        order = orders.order_by_id(session, order_id, lock=True)
-        assert order is not None
+    for order_id, (order, fos) in by_order.items():
         lines = orders.lines_of(session, order_id)
         by_line = {line.id: line for line in lines}
         for fo in fos:
@@ -190,6 +190,33 @@ def release(
             },
         )
     session.flush()
+    return ready
+
+
+def _lock(
+    session: Session, due: Sequence[FulfillmentOrder]
+) -> dict[int, tuple[SalesOrder, list[FulfillmentOrder]]]:
+    """Each order (in id order), then its fulfillment orders, locked and read again: the
+    order every path that changes both locks them in (edits, cancellations, backorders,
+    WMS messages), so none deadlocks with a release. What changed while waiting counts:
+    a fulfillment order no longer planned, or of an order held or closed meanwhile, is
+    left out."""
+    ids: dict[int, list[int]] = {}
+    for fo in due:
+        ids.setdefault(fo.order_id, []).append(fo.id)
+    locked: dict[int, tuple[SalesOrder, list[FulfillmentOrder]]] = {}
+    for order_id in sorted(ids):
+        order = orders.order_by_id(session, order_id, lock=True)
+        assert order is not None
+        fos = [
+            fo
+            for fo in repository.fulfillment_orders_for_update(session, ids[order_id])
+            if fo.status == FulfillmentStatus.PLANNED
+        ]
+        held = orders.active_hold_types(session, [order_id]).get(order_id)
+        if fos and not held and order.status not in repository.CLOSED_ORDERS:
+            locked[order_id] = (order, fos)
+    return locked
 
 
 def wms_document(

@@ -61,10 +61,12 @@ def delete(session: Session, record: Any) -> None:
 def releasable(
     session: Session, *, waves: dict[int, dt.datetime], limit: int
 ) -> list[FulfillmentOrder]:
-    """Planned fulfillment orders nothing holds, oldest first, locked (skipping those another
-    release holds): those of warehouses releasing at once (or without a connection), and
-    those of wave warehouses (`waves`: warehouse id → its last wave) planned before their
-    warehouse's last wave."""
+    """Planned fulfillment orders nothing holds, oldest first, their orders locked (skipping
+    orders another transaction holds: a release, an edit, a cancellation): those of
+    warehouses releasing at once (or without a connection), and those of wave warehouses
+    (`waves`: warehouse id → its last wave) planned before their warehouse's last wave.
+    The orders are locked first, as every path locks an order before its fulfillment
+    orders; the caller locks those next."""
     held = exists().where(
         OrderHold.order_id == FulfillmentOrder.order_id, OrderHold.released_at.is_(None)
     )
@@ -90,7 +92,7 @@ def releasable(
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(of=FulfillmentOrder, skip_locked=True)
+        query = query.with_for_update(of=SalesOrder, skip_locked=True)
     return list(session.scalars(query))
 
 
@@ -112,6 +114,23 @@ def fulfillment_order_for_update(
         .with_for_update()
         .execution_options(populate_existing=True)
     ).first()
+
+
+def fulfillment_orders_for_update(
+    session: Session, fulfillment_order_ids: Sequence[int]
+) -> list[FulfillmentOrder]:
+    """These fulfillment orders, locked in id order and read afresh."""
+    if not fulfillment_order_ids:
+        return []
+    return list(
+        session.scalars(
+            select(FulfillmentOrder)
+            .where(FulfillmentOrder.id.in_(sorted(set(fulfillment_order_ids))))
+            .order_by(FulfillmentOrder.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
 
 
 # -- WMS messages ----------------------------------------------------------------------

@@ -33,6 +33,7 @@ from oms.fulfillment import repository, shipping
 from oms.fulfillment.models import MessageOutcome, Shipment, ShortShipPolicy
 from oms.fulfillment.schemas import AckIn, ShipmentIn, StatusIn
 from oms.kit import clock
+from oms.orders import repository as orders
 from oms.orders import reroute
 from oms.outbox import service as outbox
 from oms.routing import repository as routing
@@ -167,6 +168,8 @@ def _handle(
 ) -> Handled:
     check_sender(actor)
     shown = routing_service.get_fulfillment_order(session, key, actor=actor)
+    # The order before its fulfillment order, as every path locks them (release, edits).
+    orders.order_by_id(session, shown.order_id, lock=True)
     fo = repository.fulfillment_order_for_update(session, shown.id)
     assert fo is not None
     kept = repository.insert_message_once(
