@@ -10,7 +10,8 @@ and a message that would move a fulfillment order back (packed after shipped, an
 acknowledgement after picking) is kept as `ignored` with the reason, never applied.
 A WMS may skip steps (picking without an acknowledgement first).
 
-A rejection sends every unit back to routing without that warehouse. A shipment
+A rejection, taken until the fulfillment order ships (a WMS may find no stock after
+acknowledging), sends every unit it still holds back to routing without that warehouse. A shipment
 consumes the shipped units' reservations (a `shipment` movement on the ledger each);
 a final shipment that leaves units unshipped is short: they go back to routing or to
 backorder by the connection's `short_ship` rule.
@@ -78,12 +79,16 @@ def check_sender(actor: Principal) -> None:
 def acknowledge(
     session: Session, key: int | str, data: AckIn, *, actor: Principal, inbox_id: int | None
 ) -> Handled:
+    # An acceptance is old news once the work moved on; a rejection is taken until the
+    # work ships (a WMS that finds no stock at the bin after acknowledging gives it back).
+    furthest = F.ACKNOWLEDGED if data.accepted else F.SHIPPED
+
     def apply(fo: FulfillmentOrder) -> tuple[MessageOutcome, str | None, Shipment | None]:
-        if fo.status in ENDED or RANK.get(fo.status, 0) >= RANK[F.ACKNOWLEDGED]:
+        if fo.status in ENDED or RANK.get(fo.status, 0) >= RANK[furthest]:
             return MessageOutcome.IGNORED, f"fulfillment order is already {fo.status}", None
         now = clock.now()
+        before = str(fo.status)
         if data.accepted:
-            before = str(fo.status)
             fo.status = F.ACKNOWLEDGED
             fo.acknowledged_at = now
             fo.wms_reference = data.reference
@@ -91,7 +96,7 @@ def acknowledge(
             return MessageOutcome.APPLIED, None, None
         fo.reject_reason = data.reason
         reroute.reroute(session, fo.id, actor=actor)
-        _touched(session, fo, "rejected", "released", actor=actor, reason=data.reason)
+        _touched(session, fo, "rejected", before, actor=actor, reason=data.reason)
         return MessageOutcome.APPLIED, f"rejected: {data.reason}; the units were re-routed", None
 
     return _handle(

@@ -212,6 +212,56 @@ def test_a_rejection_sends_the_units_to_the_next_warehouse(
         assert catalog.warehouses_by_ids(session, [others[0].warehouse_id])[0].code != "DAL"
 
 
+def test_a_rejection_after_the_acknowledgement_still_sends_the_units_back_to_routing(
+    db: Database, client: TestClient, auth_headers: AuthHeaders
+) -> None:
+    order_id, fo = released(db)
+    wms = auth_headers("warehouse")
+    post(client, wms, fo, "ack", {"message_id": "a1", "accepted": True})
+    post(client, wms, fo, "status", {"message_id": "p1", "status": "picking"})
+
+    answer = post(
+        client, wms, fo, "ack", {"message_id": "r1", "accepted": False, "reason": "bin empty"}
+    )
+
+    assert answer.json()["outcome"] == "applied", answer.text
+    assert answer.json()["fulfillment_order"]["status"] == "rejected"
+    with db.transaction() as session:
+        [line] = orders.lines_of(session, order_id)
+        assert (line.released, line.allocated) == (0, 3)
+        others = [
+            f for f in routing.fulfillment_orders_of_order(session, order_id) if f.id != fo.id
+        ]
+        assert [routing.units_left(session, f.id) for f in others] == [3]
+        assert order_data.ledger_holds(session)
+
+
+def test_an_acceptance_after_the_work_moved_on_is_ignored(
+    db: Database, client: TestClient, auth_headers: AuthHeaders
+) -> None:
+    _, fo = released(db)
+    wms = auth_headers("warehouse")
+    post(client, wms, fo, "status", {"message_id": "p1", "status": "picking"})
+
+    late = post(client, wms, fo, "ack", {"message_id": "a1", "accepted": True})
+
+    assert late.json()["outcome"] == "ignored"
+    assert late.json()["fulfillment_order"]["status"] == "picking"
+
+
+def test_a_rejection_after_the_shipment_is_ignored(
+    db: Database, client: TestClient, auth_headers: AuthHeaders
+) -> None:
+    order_id, fo = released(db)
+    wms = auth_headers("warehouse")
+    post(client, wms, fo, "shipments", shipment("s1", 3))
+
+    late = post(client, wms, fo, "ack", {"message_id": "r1", "accepted": False, "reason": "late"})
+
+    assert late.json()["outcome"] == "ignored"
+    assert status_of(db, order_id) == OrderStatus.SHIPPED
+
+
 def test_a_short_final_shipment_sends_the_rest_back_to_routing(
     db: Database, client: TestClient, auth_headers: AuthHeaders
 ) -> None:
