@@ -132,13 +132,17 @@ def allocate(
 
 def release(session: Session, line: OrderLine, quantity: int, *, actor: Principal) -> int:
     """Give back up to `quantity` allocated units of a line, newest allocation first;
-    returns how many were released."""
+    returns how many were released. Only units still planned are allocated: an allocation
+    whose fulfillment order was released (it may be newer than a planned one) is skipped."""
     left = min(quantity, line.allocated)
     released = 0
     for allocation in reversed(repository.allocations_of_lines(session, [line.id])):
         if left == 0:
             break
-        take = min(left, allocation.quantity)
+        planned = routing.planned_units(session, allocation.reservation_id)
+        take = min(left, allocation.quantity, planned)
+        if take == 0:
+            continue
         reservations.release_part(session, allocation.reservation_id, quantity=take, actor=actor)
         routing.give_back(session, allocation.reservation_id, take, actor=actor)
         if take == allocation.quantity:

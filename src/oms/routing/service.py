@@ -352,6 +352,13 @@ def _fulfill(
     return [touched[w] for w in sorted(touched)]
 
 
+def planned_units(session: Session, reservation_id: int) -> int:
+    """Units of a reservation on a planned fulfillment order: those its order line may still
+    give back (a released fulfillment order's units are its warehouse's to ship)."""
+    found = repository.planned_line_of_reservation(session, reservation_id)
+    return found[0].quantity if found is not None else 0
+
+
 def give_back(session: Session, reservation_id: int, quantity: int, *, actor: Principal) -> None:
     """Units of a reservation given back (its order line cancelled or shortened): off the
     planned fulfillment order line it holds; a planned fulfillment order left empty is
