@@ -8,7 +8,7 @@ RETURNING costs psycopg a parse of every page's SQL text, and SQLAlchemy sends
 it to SQLite one row at a time when the ids must come back in the order of the
 rows (SQLite does not promise the order of RETURNING).
 
-So rows go straight to the driver: COPY … FROM STDIN on PostgreSQL, the
+So from `DIRECT_FROM` rows on, rows go straight to the driver: COPY … FROM STDIN on PostgreSQL, the
 driver's executemany on SQLite; each value bound as its column's type binds it
 (a UTC timestamp checked, a JSON document serialized, a repeated timestamp
 converted once), columns left out at their default. Ids the caller needs are
@@ -35,8 +35,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import TableValuedAlias
 from sqlalchemy.types import TypeEngine
 
-SEQUENCE_FROM = 100
-"""Fewer rows go in one INSERT … RETURNING on PostgreSQL: one statement, and little SQL to parse."""
+DIRECT_FROM = 100
+"""Fewer rows go through SQLAlchemy as any statement does (an executemany, an INSERT …
+RETURNING): as quick for a few rows, and seen by its statement events."""
 
 
 def is_postgresql(session: Session) -> bool:
@@ -51,7 +52,7 @@ def insert_rows(session: Session, model: type[Any], rows: Sequence[dict[str, Any
     table = cast(Table, model.__table__)
     if session.autoflush:
         session.flush()  # as the ORM's own bulk insert would, before it writes
-    if len(rows) == 1:
+    if len(rows) < DIRECT_FROM:
         session.execute(insert(table), list(rows))
     else:
         _send(session.connection(), table, rows)
@@ -66,12 +67,12 @@ def insert_with_ids(
     table = cast(Table, model.__table__)
     if session.autoflush:
         session.flush()
+    if len(rows) < DIRECT_FROM:
+        found = session.execute(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True), list(rows)
+        )
+        return [int(i) for i in found.scalars()]
     if is_postgresql(session):
-        if len(rows) < SEQUENCE_FROM:
-            found = session.execute(
-                insert(table).returning(table.c.id, sort_by_parameter_order=True), list(rows)
-            )
-            return [int(i) for i in found.scalars()]
         drawn = session.scalars(
             select(func.nextval(func.pg_get_serial_sequence(table.name, "id"))).select_from(
                 func.generate_series(1, len(rows))
@@ -81,8 +82,6 @@ def insert_with_ids(
     else:
         first = session.execute(insert(table).values(**rows[0]).returning(table.c.id))
         ids = [int(first.scalar_one())]
-        if len(rows) == 1:
-            return ids
         if not _holds_sqlite_write_lock(session):
             for row in rows[1:]:
                 found = session.execute(insert(table).values(**row).returning(table.c.id))

@@ -31,7 +31,7 @@ def audit_rows(count: int) -> list[dict[str, object]]:
     ]
 
 
-@pytest.mark.parametrize("count", [3, bulk.SEQUENCE_FROM + 50])
+@pytest.mark.parametrize("count", [3, bulk.DIRECT_FROM + 50])
 def test_inserted_rows_answer_their_ids_in_the_order_given(db: Database, count: int) -> None:
     with db.transaction() as session:
         ids = bulk.insert_with_ids(session, AuditEntry, audit_rows(count))
@@ -57,7 +57,7 @@ def test_many_rows_keep_their_values_and_take_the_defaults_of_columns_left_out(
             "diff": {},
             "note": None if n % 2 else "line one\nline two, {braces}",
         }
-        for n in range(bulk.SEQUENCE_FROM + 5)
+        for n in range(bulk.DIRECT_FROM + 5)
     ]
     with db.transaction() as session:
         bulk.insert_rows(session, AuditEntry, rows)
@@ -76,7 +76,7 @@ def test_ids_of_a_second_batch_follow_the_first_in_one_transaction_and_the_next(
 ) -> None:
     with db.transaction() as session:
         first = bulk.insert_with_ids(session, AuditEntry, audit_rows(4))
-        second = bulk.insert_with_ids(session, AuditEntry, audit_rows(bulk.SEQUENCE_FROM + 1))
+        second = bulk.insert_with_ids(session, AuditEntry, audit_rows(bulk.DIRECT_FROM + 1))
     with db.transaction() as session:
         third = bulk.insert_with_ids(session, AuditEntry, audit_rows(2))
         stored = set(session.scalars(select(AuditEntry.id)))
