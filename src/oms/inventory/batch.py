@@ -1,10 +1,11 @@
 """Many reservations at once, in the caller's transaction.
 
-Requests for the same item at the same warehouse are granted together by one
-conditional UPDATE for their total. When the total does not fit, the longest
-run of requests (in arrival order) that fits is granted, again by one
-conditional UPDATE, and the rest are refused with the figures. Groups are
-locked in (item id, warehouse id) order, so concurrent batches cannot deadlock.
+Requests for the same item at the same warehouse are granted together for their
+total, every group's total at once (`reserve_where_available`: one conditional
+UPDATE for all of them on PostgreSQL). When a total does not fit, the longest
+run of requests (in arrival order) that fits is granted by one conditional
+UPDATE, and the rest are refused with the figures. Groups are locked in (item
+id, warehouse id) order, so concurrent batches cannot deadlock.
 
 This is what lets many concurrent callers share a hot SKU: the row lock is
 taken once per batch instead of once per unit (see `oms.api.batching`).
@@ -68,12 +69,25 @@ def reserve_many(
     order = sorted(
         range(len(requests)), key=lambda i: (requests[i].item_id, requests[i].warehouse_id)
     )
+    groups = [
+        (key, list(members))
+        for key, members in groupby(
+            order, key=lambda i: (requests[i].item_id, requests[i].warehouse_id)
+        )
+    ]
+    whole = stock.reserve_where_available(
+        session,
+        [(i, w, sum(requests[m].quantity for m in members)) for (i, w), members in groups],
+    )
     granted: list[int] = []
-    for (item_id, warehouse_id), members in groupby(
-        order, key=lambda i: (requests[i].item_id, requests[i].warehouse_id)
-    ):
-        indexes = list(members)
-        fitting = _grant(session, item_id, warehouse_id, [requests[i].quantity for i in indexes])
+    for (item_id, warehouse_id), indexes in groups:
+        fitting = (
+            len(indexes)
+            if (item_id, warehouse_id) in whole
+            else _grant_part(
+                session, item_id, warehouse_id, [requests[i].quantity for i in indexes]
+            )
+        )
         granted.extend(indexes[:fitting])
         refused = indexes[fitting:]
         if refused:
@@ -93,22 +107,21 @@ def reserve_many(
     return [o for o in outcomes if o is not None]
 
 
-def _grant(session: Session, item_id: int, warehouse_id: int, quantities: list[int]) -> int:
-    """How many of `quantities`, from the first, were reserved (one conditional UPDATE)."""
-    count = len(quantities)
+def _grant_part(session: Session, item_id: int, warehouse_id: int, quantities: list[int]) -> int:
+    """Their total did not fit: how many of `quantities`, from the first, were reserved
+    (one conditional UPDATE for what is available now, again if a concurrent
+    reservation took some meanwhile)."""
     for _ in range(RETRIES):
-        if count == 0:
-            return 0
-        if stock.try_reserve(
-            session, item_id=item_id, warehouse_id=warehouse_id, quantity=sum(quantities[:count])
-        ):
-            return count
         current = stock.balance(session, item_id, warehouse_id)
         left = current.available if current else 0
         count, total = 0, 0
         while count < len(quantities) and total + quantities[count] <= left:
             total += quantities[count]
             count += 1
+        if count == 0:
+            return 0
+        if stock.try_reserve(session, item_id=item_id, warehouse_id=warehouse_id, quantity=total):
+            return count
     return 0
 
 
