@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, Field, HttpUrl, model_validator
 
 from oms.catalog.schemas import Sku, Strict
 from oms.fulfillment.models import MessageOutcome, ReleaseMode, ShortShipPolicy, TrackingStatus
+from oms.kit.validation import refuse
 from oms.routing.schemas import FulfillmentOrderOut
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
@@ -39,7 +40,9 @@ class ConnectionIn(Strict):
     @model_validator(mode="after")
     def _waves_have_times(self) -> Self:
         if self.release_mode == ReleaseMode.WAVES and not self.wave_times:
-            raise ValueError("release_mode waves needs at least one wave time")
+            refuse(
+                "ConnectionIn", [("wave_times", "release_mode waves needs at least one wave time")]
+            )
         return self
 
 
@@ -68,7 +71,7 @@ class AckIn(Strict):
     @model_validator(mode="after")
     def _rejection_has_reason(self) -> Self:
         if not self.accepted and not (self.reason and self.reason.strip()):
-            raise ValueError("a rejection needs a reason")
+            refuse("AckIn", [("reason", "a rejection needs a reason")])
         return self
 
 

@@ -343,6 +343,32 @@ def test_an_unknown_carrier_is_refused_with_its_path(
     assert answer.json()["errors"][0]["path"] == "carrier"
 
 
+def test_a_rejection_without_a_reason_names_the_reason_field(
+    db: Database, client: TestClient, auth_headers: AuthHeaders
+) -> None:
+    _, fo = released(db)
+
+    answer = post(
+        client, auth_headers("warehouse"), fo, "ack", {"message_id": "r1", "accepted": False}
+    )
+
+    assert answer.status_code == 422
+    assert [e["path"] for e in answer.json()["errors"]] == ["reason"]
+
+
+def test_waves_without_wave_times_name_the_wave_times_field(
+    db: Database, client: TestClient, admin: dict[str, str]
+) -> None:
+    planned(db)
+
+    answer = client.put(
+        "/api/v1/warehouses/DAL/wms-connection", json={"release_mode": "waves"}, headers=admin
+    )
+
+    assert answer.status_code == 422
+    assert [e["path"] for e in answer.json()["errors"]] == ["wave_times"]
+
+
 def test_an_unscoped_integration_key_may_not_speak_for_a_wms(
     db: Database, client: TestClient, auth_headers: AuthHeaders
 ) -> None:
