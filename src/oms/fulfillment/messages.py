@@ -42,10 +42,13 @@ HANDLERS: dict[Kind, tuple[type[BaseModel], Callable[..., wms.Handled]]] = {
 
 
 def store(session: Session, kind: Kind, key: str, body: str, *, actor: Principal) -> int:
-    """Keep the payload as received; its inbox id."""
+    """Keep the payload as received; its inbox id. The key (from the URL, any length) is cut
+    to what the inbox keeps, so nothing the WMS sent fails to be kept."""
     return inbox.store(
         session,
-        inbox.Inbound(kind=f"wms.{kind}", source=f"wms:{key}", body=body, external_id=key),
+        inbox.Inbound(
+            kind=f"wms.{kind}", source=f"wms:{key}"[:30], body=body, external_id=key[:100]
+        ),
         actor=actor.label,
     )
 

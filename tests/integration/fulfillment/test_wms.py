@@ -369,6 +369,25 @@ def test_waves_without_wave_times_name_the_wave_times_field(
     assert [e["path"] for e in answer.json()["errors"]] == ["wave_times"]
 
 
+def test_a_message_naming_work_by_a_long_unknown_key_is_kept_before_it_is_refused(
+    db: Database, client: TestClient, auth_headers: AuthHeaders
+) -> None:
+    released(db)
+    key = "WMS-ORDER-2026-11-27-000123-A" * 4
+
+    answer = client.post(
+        f"/api/v1/fulfillment-orders/{key}/ack",
+        json={"message_id": "a1", "accepted": True},
+        headers=auth_headers("warehouse"),
+    )
+
+    assert answer.status_code == 404, answer.text
+    with db.transaction() as session:
+        kept = session.scalars(select(InboxMessage).where(InboxMessage.kind == "wms.ack")).one()
+        assert kept.status == "failed"
+        assert kept.external_id == key[:100]
+
+
 def test_an_unscoped_integration_key_may_not_speak_for_a_wms(
     db: Database, client: TestClient, auth_headers: AuthHeaders
 ) -> None:
