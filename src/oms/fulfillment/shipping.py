@@ -39,6 +39,9 @@ from oms.outbox import service as outbox
 from oms.routing import repository as routing
 from oms.routing.models import FulfillmentOrder, FulfillmentOrderLine
 
+MAX_SERVICE = 60
+"""The longest service code a shipment keeps."""
+
 
 def record_shipment(
     session: Session, fo: FulfillmentOrder, data: ShipmentIn, *, actor: Principal
@@ -46,7 +49,7 @@ def record_shipment(
     """Record a shipment of `fo` (locked by the caller); returns it and the units the
     fulfillment order still holds after it."""
     carrier = carriers.normalize_carrier(data.carrier, path="carrier")
-    service = carriers.normalize_service(carrier.code, data.service)
+    service = _service(carrier.code, data.service)
     fo_lines = routing.lines_of_fulfillment_orders(session, [fo.id])
     order = orders.order_by_id(session, fo.order_id, lock=True)
     assert order is not None
@@ -162,6 +165,23 @@ def record_shipment(
         key=f"order:{order.number}",
     )
     return shipment, routing.units_left(session, fo.id)
+
+
+def _service(carrier: str, text: str) -> str:
+    """The service's code as a shipment keeps it; refused at `service` when it names none or
+    is longer than a shipment keeps."""
+    service = carriers.normalize_service(carrier, text)
+    if not service or len(service) > MAX_SERVICE:
+        raise ValidationFailed(
+            [
+                Problem(
+                    "service",
+                    f"{text!r} names no {carrier} service of at most {MAX_SERVICE} characters",
+                    "shipment.invalid_service",
+                )
+            ]
+        )
+    return service
 
 
 def _shipped_lines(

@@ -369,6 +369,21 @@ def test_waves_without_wave_times_name_the_wave_times_field(
     assert [e["path"] for e in answer.json()["errors"]] == ["wave_times"]
 
 
+def test_a_service_too_long_to_keep_is_refused_at_its_path(
+    db: Database, client: TestClient, auth_headers: AuthHeaders
+) -> None:
+    _, fo = released(db)
+    body = shipment("s1", 3, service="Guaranteed Economy Freight Saver Plus " * 2)
+
+    answer = post(client, auth_headers("warehouse"), fo, "shipments", body)
+
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["errors"][0]["path"] == "service"
+    with db.transaction() as session:
+        kept = session.scalars(select(InboxMessage).where(InboxMessage.kind == "wms.shipment"))
+        assert [m.status for m in kept] == ["failed"]
+
+
 def test_a_message_naming_work_by_a_long_unknown_key_is_kept_before_it_is_refused(
     db: Database, client: TestClient, auth_headers: AuthHeaders
 ) -> None:
