@@ -80,14 +80,24 @@ def release_one(session: Session, key: int | str, *, actor: Principal) -> Fulfil
 def release_due(
     session: Session, *, actor: Principal, now: dt.datetime | None = None, limit: int = 200
 ) -> list[str]:
-    """Release what the warehouses' rules make due now (at most `limit`); the numbers."""
+    """Release what the warehouses' rules make due now (at most `limit`), of the actor's
+    warehouses and channels; the numbers."""
     now = now or clock.now()
     waves: dict[int, dt.datetime] = {}
     for connection, warehouse in repository.wave_connections(session):
         last = last_wave(now, connection.wave_times, warehouse.timezone)
         if last is not None:
             waves[warehouse.id] = last
-    due = repository.releasable(session, waves=waves, limit=limit)
+    warehouse_ids = None
+    if actor.warehouses is not None:
+        scoped = catalog.warehouses_by_codes(session, actor.warehouses)
+        warehouse_ids = {w.id for w in scoped.values()}
+    channel_ids = None
+    if actor.channels is not None:
+        channel_ids = {c.id for c in catalog.channels_by_codes(session, actor.channels).values()}
+    due = repository.releasable(
+        session, waves=waves, limit=limit, warehouse_ids=warehouse_ids, channel_ids=channel_ids
+    )
     if not due:
         return []
     return [fo.number for fo in release(session, due, actor=actor, reason="rule")]

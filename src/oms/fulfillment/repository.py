@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from sqlalchemy import and_, exists, func, insert, or_, select
@@ -59,14 +59,20 @@ def delete(session: Session, record: Any) -> None:
 
 
 def releasable(
-    session: Session, *, waves: dict[int, dt.datetime], limit: int
+    session: Session,
+    *,
+    waves: dict[int, dt.datetime],
+    limit: int,
+    warehouse_ids: Collection[int] | None = None,
+    channel_ids: Collection[int] | None = None,
 ) -> list[FulfillmentOrder]:
     """Planned fulfillment orders nothing holds, oldest first, their orders locked (skipping
     orders another transaction holds: a release, an edit, a cancellation): those of
     warehouses releasing at once (or without a connection), and those of wave warehouses
     (`waves`: warehouse id → its last wave) planned before their warehouse's last wave.
     The orders are locked first, as every path locks an order before its fulfillment
-    orders; the caller locks those next."""
+    orders; the caller locks those next. `warehouse_ids` and `channel_ids` (None: every
+    one) keep those of a scoped actor."""
     held = exists().where(
         OrderHold.order_id == FulfillmentOrder.order_id, OrderHold.released_at.is_(None)
     )
@@ -91,6 +97,10 @@ def releasable(
         .order_by(FulfillmentOrder.id)
         .limit(limit)
     )
+    if warehouse_ids is not None:
+        query = query.where(FulfillmentOrder.warehouse_id.in_(sorted(warehouse_ids)))
+    if channel_ids is not None:
+        query = query.where(FulfillmentOrder.channel_id.in_(sorted(channel_ids)))
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(of=SalesOrder, skip_locked=True)
     return list(session.scalars(query))

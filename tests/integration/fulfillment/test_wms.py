@@ -96,6 +96,21 @@ def test_release_moves_the_units_to_released_and_sets_the_ship_by_deadline(db: D
     assert status_of(db, order_id) == OrderStatus.RELEASED
 
 
+def test_releasing_what_is_due_with_a_scoped_key_releases_only_work_in_its_scope(
+    db: Database, client: TestClient, auth_headers: AuthHeaders
+) -> None:
+    _, fo = planned(db)
+    url = "/api/v1/fulfillment-orders/release-due"
+
+    elsewhere = client.post(url, headers=auth_headers("sales_ops", warehouses=["EDI"]))
+    other_channel = client.post(url, headers=auth_headers("sales_ops", channels=["b2b"]))
+    in_scope = client.post(url, headers=auth_headers("sales_ops", warehouses=["DAL"]))
+
+    assert elsewhere.json() == {"released": []}
+    assert other_channel.json() == {"released": []}
+    assert in_scope.json() == {"released": [fo.number]}
+
+
 def test_a_held_order_is_planned_but_not_released(db: Database, client: TestClient) -> None:
     order_id, fo = planned(db)
     with db.transaction() as session:

@@ -102,8 +102,8 @@ def ship(
 
 @router.post("/fulfillment-orders/release-due")
 def release_due(tx: SessionDep, actor: Releaser) -> ReleasedOut:
-    """Release now what the warehouses' release rules make due (the worker does this on
-    every tick)."""
+    """Release now what the warehouses' release rules make due, of the key's warehouses and
+    channels (the worker does this on every tick)."""
     return ReleasedOut(released=release.release_due(tx, actor=actor))
 
 
