@@ -147,7 +147,9 @@ def ship(
         if data.final or routing.units_left(session, fo.id) == 0:
             fo.status = F.SHIPPED
         fo.shipped_at = shipment.shipped_at
-        _touched(session, fo, "shipped", before, actor=actor, shipment=shipment.number)
+        # An open fulfillment order (more shipments to come) is not announced as shipped.
+        event = "shipped" if fo.status == F.SHIPPED else "partially_shipped"
+        _touched(session, fo, event, before, actor=actor, shipment=shipment.number)
         return MessageOutcome.APPLIED, note, shipment
 
     return _handle(

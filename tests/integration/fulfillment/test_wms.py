@@ -327,6 +327,12 @@ def test_a_non_final_shipment_leaves_the_fulfillment_order_open(
     assert first.json()["fulfillment_order"]["status"] == "released"
     assert last.json()["fulfillment_order"]["status"] == "shipped"
     assert last.json()["note"] is None
+    with db.transaction() as session:
+        announced = [t for t in topics(session) if "shipped" in t and "fulfillment" in t]
+        assert announced == [
+            "fulfillment_order.partially_shipped",
+            "fulfillment_order.shipped",
+        ]
 
 
 def test_a_shipment_of_more_than_the_fulfillment_order_holds_names_the_line(
