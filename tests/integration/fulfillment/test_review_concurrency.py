@@ -4,17 +4,19 @@ cancellation or a WMS message, and never releases work its order was held for me
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from oms.auth.principal import SYSTEM
 from oms.db import Database
 from oms.fulfillment import release, wms
-from oms.fulfillment.schemas import ShipmentIn
+from oms.fulfillment.schemas import AckIn, ShipmentIn
+from oms.inventory.models import Movement, MovementKind
 from oms.orders import holds, lifecycle
 from oms.orders import repository as orders
 from oms.orders.models import HoldType
@@ -138,3 +140,46 @@ def test_a_wms_shipment_waits_for_the_order_before_taking_its_fulfillment_order(
 
     assert outcome == "applied"
     assert fulfillment_status(db, fo.id) == FulfillmentStatus.SHIPPED
+
+
+def test_two_deliveries_of_one_shipment_message_at_once_ship_it_once(db: Database) -> None:
+    order_id, fo = released(db)
+    data = ShipmentIn.model_validate(shipment("s1", 3))
+    start = threading.Barrier(2)
+
+    def deliver(_: int) -> str:
+        start.wait()
+        with db.transaction() as session:
+            return str(wms.ship(session, fo.id, data, actor=SYSTEM, inbox_id=None).outcome)
+
+    with ThreadPoolExecutor(2) as pool:
+        outcomes = sorted(pool.map(deliver, range(2)))
+
+    assert outcomes == ["applied", "duplicate"]
+    with db.transaction() as session:
+        moves = session.scalars(select(Movement).where(Movement.kind == MovementKind.SHIPMENT))
+        assert len(list(moves)) == 1
+        [line] = orders.lines_of(session, order_id)
+        assert line.shipped == 3
+        assert order_data.ledger_holds(session)
+
+
+def test_a_message_sent_while_its_work_is_being_released_waits_and_applies(
+    db: Database,
+) -> None:
+    _, fo = planned(db)
+
+    def acknowledge() -> str:
+        with db.transaction() as session:
+            data = AckIn(message_id="a1", accepted=True)
+            return str(wms.acknowledge(session, fo.id, data, actor=SYSTEM, inbox_id=None).outcome)
+
+    with ThreadPoolExecutor(1) as pool:
+        with db.transaction() as releaser:
+            assert release.release_due(releaser, actor=SYSTEM) == [fo.number]
+            message = pool.submit(acknowledge)
+            wait_until_blocked_or_done(db, message)
+        outcome = message.result(timeout=10)
+
+    assert outcome == "applied"
+    assert fulfillment_status(db, fo.id) == FulfillmentStatus.ACKNOWLEDGED
