@@ -335,6 +335,29 @@ def test_a_non_final_shipment_leaves_the_fulfillment_order_open(
         ]
 
 
+def test_times_without_a_zone_from_the_wms_are_taken_as_utc(
+    db: Database, client: TestClient, auth_headers: AuthHeaders
+) -> None:
+    _, fo = released(db)
+    wms = auth_headers("warehouse")
+
+    picking = post(
+        client,
+        wms,
+        fo,
+        "status",
+        {"message_id": "p1", "status": "picking", "at": "2026-11-27T10:00:00"},
+    )
+    shipped = post(
+        client, wms, fo, "shipments", shipment("s1", 3, shipped_at="2026-11-27T11:00:00")
+    )
+
+    assert picking.status_code == 200, picking.text
+    assert shipped.status_code == 200, shipped.text
+    assert shipped.json()["shipment"]["shipped_at"] == "2026-11-27T11:00:00Z"
+    assert shipped.json()["fulfillment_order"]["acknowledged_at"] == "2026-11-27T10:00:00Z"
+
+
 def test_a_shipment_of_more_than_the_fulfillment_order_holds_names_the_line(
     db: Database, client: TestClient, auth_headers: AuthHeaders
 ) -> None:
