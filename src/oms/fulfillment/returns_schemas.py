@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 from oms.catalog.schemas import Code, Sku, Strict
 from oms.fulfillment.models import MessageOutcome, ReturnStatus, ShippingRefund
 from oms.fulfillment.schemas import MessageId
+from oms.kit.clock import UtcDatetime
 
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 LineNumber = Annotated[int, Field(ge=1, le=9999)]
@@ -65,7 +66,7 @@ class ReceiptIn(Strict):
 
     message_id: MessageId
     lines: Annotated[list[ReceivedLineIn], Field(min_length=1, max_length=MAX_LINES)]
-    received_at: dt.datetime | None = None
+    received_at: UtcDatetime | None = None
 
 
 class InspectedLineIn(Strict):

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, BaseModel, Field, HttpUrl, model_validator
 
 from oms.catalog.schemas import Sku, Strict
 from oms.fulfillment.models import MessageOutcome, ReleaseMode, ShortShipPolicy, TrackingStatus
+from oms.kit.clock import UtcDatetime
 from oms.kit.validation import refuse
 from oms.routing.schemas import FulfillmentOrderOut
 
@@ -78,7 +79,7 @@ class AckIn(Strict):
 class StatusIn(Strict):
     message_id: MessageId
     status: Literal["picking", "packed"]
-    at: dt.datetime | None = None
+    at: UtcDatetime | None = None
 
 
 class PackageIn(Strict):
@@ -104,7 +105,7 @@ class ShipmentIn(Strict):
     message_id: MessageId
     carrier: Annotated[str, Field(min_length=1, max_length=100)]
     service: Annotated[str, Field(min_length=1, max_length=100)]
-    shipped_at: dt.datetime | None = None
+    shipped_at: UtcDatetime | None = None
     packages: Annotated[list[PackageIn], Field(min_length=1, max_length=500)]
     lines: Annotated[list[ShippedLineIn], Field(min_length=1, max_length=1000)]
     final: bool = True

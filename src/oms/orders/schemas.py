@@ -7,7 +7,6 @@ the database (SKUs, the channel's currency, customers) is checked by intake.
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import json
 from decimal import Decimal
@@ -18,6 +17,7 @@ from pydantic import AfterValidator, Field, StringConstraints, model_validator
 
 from oms.catalog.schemas import Address, Code, CurrencyCode, Sku, Strict
 from oms.kit import standards
+from oms.kit.clock import UtcDatetime
 from oms.orders.models import ServiceLevel
 
 Amount = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=4)]
@@ -75,12 +75,12 @@ class OrderIn(Strict):
     ship_to: OrderAddress
     bill_to: OrderAddress | None = None
     lines: Annotated[list[LineIn], Field(min_length=1, max_length=500)]
-    placed_at: dt.datetime | None = None
+    placed_at: UtcDatetime | None = None
     shipping_charge: Amount = Decimal(0)
     totals: TotalsIn | None = None
     service_level: ServiceLevel = ServiceLevel.STANDARD
-    ship_by: dt.datetime | None = None
-    deliver_by: dt.datetime | None = None
+    ship_by: UtcDatetime | None = None
+    deliver_by: UtcDatetime | None = None
     priority: Annotated[int, Field(ge=0, le=9)] = 0
     notes: Annotated[str, StringConstraints(max_length=5000)] | None = None
     gift: bool = False

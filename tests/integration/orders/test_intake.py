@@ -4,6 +4,7 @@ statements one intake costs."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from collections.abc import Iterator
@@ -340,3 +341,12 @@ def test_intake_of_a_three_line_order_costs_a_fixed_number_of_statements(
     sent = [s for s in statements if not s.startswith("BEGIN")]
     assert result.order.status == OrderStatus.ALLOCATED
     assert len(sent) == STATEMENT_BUDGET[master.dialect], "\n".join(sent)
+
+
+def test_times_without_a_zone_are_taken_as_utc(master: Database) -> None:
+    body = payload(placed_at="2026-11-01T09:30:00", ship_by="2026-11-03T17:00:00")
+
+    result = deliver(master, body)
+
+    assert result.order.placed_at == dt.datetime(2026, 11, 1, 9, 30, tzinfo=dt.UTC)
+    assert result.order.ship_by == dt.datetime(2026, 11, 3, 17, 0, tzinfo=dt.UTC)
