@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -26,6 +26,8 @@ from oms.inbox import service as inbox
 from oms.inbox.models import InboxStatus
 from oms.kit.validation import parse
 from oms.routing import service as routing_service
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class Kind(StrEnum):
@@ -42,15 +44,44 @@ HANDLERS: dict[Kind, tuple[type[BaseModel], Callable[..., wms.Handled]]] = {
 
 
 def store(session: Session, kind: Kind, key: str, body: str, *, actor: Principal) -> int:
-    """Keep the payload as received; its inbox id. The key (from the URL, any length) is cut
-    to what the inbox keeps, so nothing the WMS sent fails to be kept."""
+    """Keep the payload as received; its inbox id."""
+    return store_raw(session, f"wms.{kind}", key, body, actor=actor)
+
+
+def store_raw(session: Session, kind: str, key: str, body: str, *, actor: Principal) -> int:
+    """Keep a WMS payload of `kind` about `key` as received; its inbox id. The key (from
+    the URL, any length) is cut to what the inbox keeps, so nothing a WMS sent fails to be
+    kept."""
     return inbox.store(
         session,
-        inbox.Inbound(
-            kind=f"wms.{kind}", source=f"wms:{key}"[:30], body=body, external_id=key[:100]
-        ),
+        inbox.Inbound(kind=kind, source=f"wms:{key}"[:30], body=body, external_id=key[:100]),
         actor=actor.label,
     )
+
+
+def parsed(model: type[M], body: str) -> M:
+    """The stored body read as `model`; ValidationFailed naming every problem."""
+    try:
+        data: Any = json.loads(body)
+    except ValueError as exc:
+        raise ValidationFailed([Problem("body", f"is not JSON: {exc}", "json_invalid")]) from exc
+    return parse(model, data)
+
+
+def note_outcome(
+    session: Session, inbox_id: int, outcome: MessageOutcome, *, document: str, note: str | None
+) -> None:
+    """Note on the stored payload what its message did."""
+    inbox.record_outcome(
+        session,
+        inbox_id,
+        status=InboxStatus.DUPLICATE
+        if outcome == MessageOutcome.DUPLICATE
+        else InboxStatus.ACCEPTED,
+        document_id=document,
+        outcome={"outcome": str(outcome), "note": note},
+    )
+    session.flush()
 
 
 def process(
@@ -58,21 +89,14 @@ def process(
 ) -> MessageOut:
     """Parse and apply a stored WMS message; the answer the WMS gets."""
     model, handler = HANDLERS[kind]
-    try:
-        data: Any = json.loads(body)
-    except ValueError as exc:
-        raise ValidationFailed([Problem("body", f"is not JSON: {exc}", "json_invalid")]) from exc
-    handled = handler(session, key, parse(model, data), actor=actor, inbox_id=inbox_id)
-    inbox.record_outcome(
+    handled = handler(session, key, parsed(model, body), actor=actor, inbox_id=inbox_id)
+    note_outcome(
         session,
         inbox_id,
-        status=InboxStatus.DUPLICATE
-        if handled.outcome == MessageOutcome.DUPLICATE
-        else InboxStatus.ACCEPTED,
-        document_id=handled.fulfillment_order.number,
-        outcome={"outcome": str(handled.outcome), "note": handled.note},
+        handled.outcome,
+        document=handled.fulfillment_order.number,
+        note=handled.note,
     )
-    session.flush()
     return MessageOut(
         message_id=handled.message_id,
         outcome=handled.outcome,

@@ -18,29 +18,24 @@ channel or ERP what to pay back (no payment is made here).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from oms.auth.principal import Principal
 from oms.catalog import repository as catalog
 from oms.errors import Conflict, Problem, ValidationFailed
-from oms.fulfillment import refunds, returns, wms
+from oms.fulfillment import messages, refunds, returns, wms
 from oms.fulfillment import repository as fulfillment
 from oms.fulfillment import returns_repository as repository
 from oms.fulfillment.models import MessageOutcome, Return, ReturnLine, ReturnStatus
 from oms.fulfillment.returns import Action, check_version, guard, locked, price, record, touch
 from oms.fulfillment.returns_schemas import InspectionIn, ReceiptIn, ReceiptOut
-from oms.inbox import service as inbox
-from oms.inbox.models import InboxStatus
 from oms.inventory import ledger
 from oms.inventory.ledger import Reference
 from oms.inventory.models import MovementKind
 from oms.kit import clock
-from oms.kit.validation import parse
 from oms.orders import lifecycle
 from oms.orders.models import SalesOrder
 from oms.orders.schemas import quantize
@@ -73,32 +68,18 @@ class MessageIdReused(Conflict):
 
 def store_receipt(session: Session, key: str, body: str, *, actor: Principal) -> int:
     """Keep a receipt as the WMS sent it, before anything reads it; its inbox id."""
-    return inbox.store(
-        session,
-        inbox.Inbound(kind=RECEIPT_KIND, source=f"wms:{key}"[:30], body=body, external_id=key),
-        actor=actor.label,
-    )
+    return messages.store_raw(session, RECEIPT_KIND, key, body, actor=actor)
 
 
 def process_receipt(
     session: Session, inbox_id: int, key: int | str, body: str, *, actor: Principal
 ) -> ReceiptOut:
     """Parse and apply a stored receipt; the answer the WMS gets."""
-    try:
-        data: Any = json.loads(body)
-    except ValueError as exc:
-        raise ValidationFailed([Problem("body", f"is not JSON: {exc}", "json_invalid")]) from exc
-    handled = receive(session, key, parse(ReceiptIn, data), actor=actor, inbox_id=inbox_id)
-    inbox.record_outcome(
-        session,
-        inbox_id,
-        status=InboxStatus.DUPLICATE
-        if handled.outcome == MessageOutcome.DUPLICATE
-        else InboxStatus.ACCEPTED,
-        document_id=handled.rma.number,
-        outcome={"outcome": str(handled.outcome), "note": handled.note},
+    data = messages.parsed(ReceiptIn, body)
+    handled = receive(session, key, data, actor=actor, inbox_id=inbox_id)
+    messages.note_outcome(
+        session, inbox_id, handled.outcome, document=handled.rma.number, note=handled.note
     )
-    session.flush()
     return ReceiptOut(
         message_id=handled.message_id,
         outcome=handled.outcome,

@@ -306,3 +306,32 @@ def test_returns_are_listed_by_order_status_and_warehouse_a_page_at_a_time(
     assert [r["number"] for r in authorized["items"]] == [second]
     assert len(at_dal.json()["items"]) == 2
     assert at_edi["items"] == []
+
+
+def test_a_receipt_naming_an_unknown_return_is_kept_before_it_is_refused(
+    db: Database, client: TestClient, auth_headers: AuthHeaders
+) -> None:
+    answer = client.post(
+        "/api/v1/returns/RMA-999999/receipt",
+        json=receipt("r1", 1),
+        headers=auth_headers("warehouse"),
+    )
+
+    assert answer.status_code == 404, answer.text
+    with db.transaction() as session:
+        [kept] = session.scalars(select(InboxMessage))
+        assert kept.status == "failed"
+        assert kept.external_id == "RMA-999999"
+
+
+def test_a_return_key_too_long_to_be_one_is_refused_at_its_path(
+    client: TestClient, auth_headers: AuthHeaders
+) -> None:
+    answer = client.post(
+        f"/api/v1/returns/{'RMA-1' * 20}/receipt",
+        json=receipt("r1", 1),
+        headers=auth_headers("warehouse"),
+    )
+
+    assert answer.status_code == 422
+    assert answer.json()["errors"][0]["path"] == "path.rma"
