@@ -26,11 +26,11 @@ from oms.api.deps import (
     require_standalone,
     set_etag,
 )
+from oms.api.raw_first import take_stored
 from oms.api.schemas import ListOf
 from oms.auth.permissions import Permission
 from oms.auth.principal import Principal
 from oms.db import Database
-from oms.errors import OmsError
 from oms.fulfillment import messages, returns, returns_receiving
 from oms.fulfillment.models import Return, ReturnStatus
 from oms.fulfillment.returns_schemas import (
@@ -134,19 +134,14 @@ def receive_return(rma: ReturnKey, raw: RawBody, actor: Reporter, db: DatabaseDe
     `message_id`: a second delivery answers `duplicate` and changes nothing; 422 naming
     the line when more comes back than was authorized."""
     body = raw.decode("utf-8", errors="replace")
-    with db.transaction() as session:
-        inbox_id = returns_receiving.store_receipt(session, rma, body, actor=actor)
-    try:
-        return db.run(
-            lambda session: returns_receiving.process_receipt(
-                session, inbox_id, _key(rma), body, actor=actor
-            )
-        )
-    except OmsError as exc:
-        with db.transaction() as session:
-            messages.record_failure(session, inbox_id, exc)
-        exc.details.setdefault("inbox_id", inbox_id)
-        raise
+    return take_stored(
+        db,
+        lambda session: returns_receiving.store_receipt(session, rma, body, actor=actor),
+        lambda session, inbox_id: returns_receiving.process_receipt(
+            session, inbox_id, _key(rma), body, actor=actor
+        ),
+        messages.record_failure,
+    )
 
 
 @router.post("/{rma}/inspect")

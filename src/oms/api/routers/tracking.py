@@ -18,10 +18,10 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 
 from oms.api.deps import SessionDep, database, public, require
+from oms.api.raw_first import take_stored
 from oms.auth.permissions import Permission
 from oms.auth.principal import Principal
 from oms.db import Database
-from oms.errors import OmsError
 from oms.fulfillment import tracking
 from oms.fulfillment.schemas import TrackingProviderIn, TrackingProviderOut, TrackingWebhookOut
 
@@ -52,17 +52,14 @@ def receive_webhook(
 def _take(db: Database, provider: str, raw: bytes, headers: dict[str, str]) -> TrackingWebhookOut:
     """Store the webhook raw, then apply it; a failure is noted on the stored payload."""
     body = raw.decode("utf-8", errors="replace")
-    with db.transaction() as session:
-        inbox_id = tracking.store(session, provider, body)
-    try:
-        return db.run(
-            lambda session: tracking.receive_webhook(session, provider, raw, headers, inbox_id)
-        )
-    except OmsError as exc:
-        with db.transaction() as session:
-            tracking.record_failure(session, inbox_id, exc)
-        exc.details.setdefault("inbox_id", inbox_id)
-        raise
+    return take_stored(
+        db,
+        lambda session: tracking.store(session, provider, body),
+        lambda session, inbox_id: tracking.receive_webhook(
+            session, provider, raw, headers, inbox_id
+        ),
+        tracking.record_failure,
+    )
 
 
 @router.get("/providers")

@@ -14,10 +14,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request, Response, status
 
 from oms.api.deps import SessionDep, database, require, require_standalone
+from oms.api.raw_first import take_stored
 from oms.auth.permissions import Permission
 from oms.auth.principal import Principal
 from oms.db import Database
-from oms.errors import OmsError
 from oms.fulfillment import connections, messages, release
 from oms.fulfillment.messages import Kind
 from oms.fulfillment.schemas import (
@@ -55,17 +55,14 @@ def _key(text: str) -> int | str:
 def _take(db: Database, kind: Kind, key: str, raw: bytes, actor: Principal) -> MessageOut:
     """Store the message raw, then apply it; a failure is noted on the stored message."""
     body = raw.decode("utf-8", errors="replace")
-    with db.transaction() as session:
-        inbox_id = messages.store(session, kind, key, body, actor=actor)
-    try:
-        return db.run(
-            lambda session: messages.process(session, inbox_id, kind, _key(key), body, actor=actor)
-        )
-    except OmsError as exc:
-        with db.transaction() as session:
-            messages.record_failure(session, inbox_id, exc)
-        exc.details.setdefault("inbox_id", inbox_id)
-        raise
+    return take_stored(
+        db,
+        lambda session: messages.store(session, kind, key, body, actor=actor),
+        lambda session, inbox_id: messages.process(
+            session, inbox_id, kind, _key(key), body, actor=actor
+        ),
+        messages.record_failure,
+    )
 
 
 def _body(model: Any) -> dict[str, Any]:
