@@ -81,6 +81,15 @@ def test_an_order_planned_at_two_warehouses_shows_two_fulfillment_orders_with_th
     assert (shown["number"], shown["order_id"]) == (nj["number"], order_id)
 
 
+def test_a_key_scoped_to_a_warehouse_sees_only_that_warehouses_fulfillment_orders(
+    client: TestClient, auth_headers: AuthHeaders, order_id: int
+) -> None:
+    response = client.get(url(order_id), headers=auth_headers("warehouse", warehouses=["NJ"]))
+
+    assert response.status_code == 200
+    assert [fo["warehouse"] for fo in response.json()["fulfillment_orders"]] == ["NJ"]
+
+
 def test_an_unknown_order_is_a_404_with_a_stable_code(
     client: TestClient, admin: dict[str, str], order_id: int
 ) -> None:

@@ -34,20 +34,26 @@ OrderId = Annotated[int, Path(description="the order's id")]
 def _shown(tx: Session, order_id: int, actor: Principal, response: Response) -> OrderOut:
     order = lifecycle.get_order(tx, order_id, actor=actor)
     set_etag(response, order.version)
-    shown = views.order_out(tx, order)
-    return _with_shipments(tx, shown)
+    return _with_shipments(tx, views.order_out(tx, order), actor)
 
 
-def _with_shipments(tx: Session, shown: OrderOut) -> OrderOut:
+def _with_shipments(tx: Session, shown: OrderOut, actor: Principal) -> OrderOut:
     """The order's shipments, read by fulfillment (the layer above orders) from the
-    fulfillment orders the detail already holds."""
+    fulfillment orders the detail already holds; a key scoped to warehouses sees only
+    its warehouses' fulfillment orders and shipments."""
+    visible = [fo for fo in shown.fulfillment_orders if actor.sees_warehouse(fo.warehouse)]
     found = shipments.of_order(
-        tx,
-        shown.id,
-        shown.number,
-        {fo.id: (fo.number, fo.warehouse) for fo in shown.fulfillment_orders},
+        tx, shown.id, shown.number, {fo.id: (fo.number, fo.warehouse) for fo in visible}
     )
-    return shown.model_copy(update={"shipments": [s.model_dump(mode="json") for s in found]})
+    numbers = {fo.number for fo in visible}
+    return shown.model_copy(
+        update={
+            "fulfillment_orders": visible,
+            "shipments": [
+                s.model_dump(mode="json") for s in found if s.fulfillment_order in numbers
+            ],
+        }
+    )
 
 
 @router.get("/{order_id}")
