@@ -58,27 +58,31 @@ PHASES = (
     # (module, function): the steps of the pass timed by --phases; absent ones are skipped.
     ("oms.orders.repository", "servable_backorders"),
     ("oms.orders.backorders", "_share"),
-    ("oms.orders.backorders", "reserve_many"),
+    ("oms.orders.backorders", "grant_many"),
     ("oms.inventory.repository", "reserve_where_available"),
     ("oms.inventory.batch", "_grant_part"),
+    ("oms.orders.backorders", "_settle"),
+    ("oms.orders.repository", "move_backordered_to_allocated"),
+    ("oms.orders.backorders", "_statuses"),
+    ("oms.orders.repository", "set_statuses"),
+    ("oms.routing.repository", "planned_of_orders"),
+    ("oms.routing.repository", "touch_fulfillment_orders"),
+    ("oms.kit.bulk", "next_ids"),
+    ("oms.orders.backorders", "record_granted"),
+    ("oms.inventory.availability", "mark_changed"),
     ("oms.inventory.batch", "_record"),
     ("oms.inventory.repository", "insert_reservations"),
     ("oms.inventory.repository", "add_movements"),
-    ("oms.inventory.availability", "mark_changed"),
     ("oms.orders.backorders", "_record"),
-    ("oms.orders.repository", "move_backordered_to_allocated"),
     ("oms.orders.repository", "insert_allocation_rows"),
-    ("oms.routing.repository", "insert_plans"),
-    ("oms.routing.repository", "planned_of_orders"),
-    ("oms.routing.repository", "insert_fulfillment_orders"),
-    ("oms.routing.repository", "touch_fulfillment_orders"),
+    ("oms.routing.repository", "insert_plan_rows"),
+    ("oms.routing.repository", "insert_fulfillment_order_rows"),
     ("oms.routing.repository", "insert_fulfillment_line_rows"),
-    ("oms.orders.backorders", "_statuses"),
-    ("oms.orders.repository", "set_statuses"),
     ("oms.orders.backorders", "_events"),
     ("oms.orders.repository", "insert_event_rows"),
     ("oms.audit", "record_many"),
     ("oms.outbox.service", "record_many"),
+    ("oms.kit.bulk", "_Writer.wait"),  # the pass waiting for its queued inserts
 )
 
 
@@ -264,13 +268,16 @@ class Phases:
     @contextlib.contextmanager
     def watching(self, database: Database) -> Iterator[None]:
         undo = []
-        for module_name, name in PHASES:
-            module = importlib.import_module(module_name)
-            original = getattr(module, name, None)
+        for module_name, path in PHASES:
+            owner: Any = importlib.import_module(module_name)
+            *outer, name = path.split(".")
+            for part in outer:
+                owner = getattr(owner, part, None)
+            original = getattr(owner, name, None)
             if original is None:
                 continue
-            setattr(module, name, self._timed(f"{module_name.rsplit('.', 1)[-1]}.{name}", original))
-            undo.append((module, name, original))
+            setattr(owner, name, self._timed(f"{module_name.rsplit('.', 1)[-1]}.{path}", original))
+            undo.append((owner, name, original))
         event.listen(database.engine, "before_cursor_execute", self._before)
         event.listen(database.engine, "after_cursor_execute", self._after)
         try:
@@ -278,8 +285,8 @@ class Phases:
         finally:
             event.remove(database.engine, "before_cursor_execute", self._before)
             event.remove(database.engine, "after_cursor_execute", self._after)
-            for module, name, original in undo:
-                setattr(module, name, original)
+            for owner, name, original in undo:
+                setattr(owner, name, original)
 
     def _timed(self, label: str, original: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(original)

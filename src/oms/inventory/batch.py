@@ -65,7 +65,16 @@ def reserve_many(
     session: Session, requests: Sequence[ReservationRequest], *, actor: Principal
 ) -> list[Outcome]:
     """Grant what stock allows; one outcome per request, in the order given."""
-    outcomes: list[Outcome | None] = [None] * len(requests)
+    return record_granted(session, requests, grant_many(session, requests), actor=actor)
+
+
+def grant_many(
+    session: Session, requests: Sequence[ReservationRequest]
+) -> list[InsufficientStock | None]:
+    """The first half of `reserve_many`: what stock allows taken on the balances; per
+    request, None when granted (its reservation is for `record_granted` to write), else
+    why not."""
+    refusals: list[InsufficientStock | None] = [None] * len(requests)
     order = sorted(
         range(len(requests)), key=lambda i: (requests[i].item_id, requests[i].warehouse_id)
     )
@@ -79,7 +88,6 @@ def reserve_many(
         session,
         [(i, w, sum(requests[m].quantity for m in members)) for (i, w), members in groups],
     )
-    granted: list[int] = []
     for (item_id, warehouse_id), indexes in groups:
         fitting = (
             len(indexes)
@@ -88,23 +96,42 @@ def reserve_many(
                 session, item_id, warehouse_id, [requests[i].quantity for i in indexes]
             )
         )
-        granted.extend(indexes[:fitting])
         refused = indexes[fitting:]
         if refused:
             current = stock.balance(session, item_id, warehouse_id)
             left = current.available if current else 0
             for i in refused:
                 r = requests[i]
-                outcomes[i] = InsufficientStock(
+                refusals[i] = InsufficientStock(
                     sku=r.sku, warehouse=r.warehouse, requested=r.quantity, available=left
                 )
-    if granted:
-        for i, made in zip(
-            granted, _record(session, [requests[i] for i in granted], actor=actor), strict=True
-        ):
-            outcomes[i] = made
-        availability.mark_changed(session, {requests[i].item_id for i in granted})
-    return [o for o in outcomes if o is not None]
+    return refusals
+
+
+def record_granted(
+    session: Session,
+    requests: Sequence[ReservationRequest],
+    refusals: Sequence[InsufficientStock | None],
+    *,
+    actor: Principal,
+) -> list[Outcome]:
+    """The second half of `reserve_many`: the reservations and ledger rows of the requests
+    `grant_many` granted (by item and warehouse, then in arrival order); one outcome per
+    request, in the order given."""
+    outcomes: list[Outcome] = [r for r in refusals if r is not None]
+    granted = sorted(
+        (i for i, refusal in enumerate(refusals) if refusal is None),
+        key=lambda i: (requests[i].item_id, requests[i].warehouse_id, i),
+    )
+    if not granted:
+        return outcomes
+    availability.mark_changed(session, {requests[i].item_id for i in granted})
+    found: list[Outcome | None] = list(refusals)
+    for i, made in zip(
+        granted, _record(session, [requests[i] for i in granted], actor=actor), strict=True
+    ):
+        found[i] = made
+    return [o for o in found if o is not None]
 
 
 def _grant_part(session: Session, item_id: int, warehouse_id: int, quantities: list[int]) -> int:

@@ -8,32 +8,42 @@ RETURNING costs psycopg a parse of every page's SQL text, and SQLAlchemy sends
 it to SQLite one row at a time when the ids must come back in the order of the
 rows (SQLite does not promise the order of RETURNING).
 
-So from `DIRECT_FROM` rows on, rows go straight to the driver: COPY … FROM STDIN on PostgreSQL, the
-driver's executemany on SQLite; each value bound as its column's type binds it
-(a UTC timestamp checked, a JSON document serialized, a repeated timestamp
-converted once), columns left out at their default. Ids the caller needs are
-drawn from the column's sequence first on PostgreSQL; on SQLite the first row
-is inserted alone and returns its id, and the rows after it take the ids that
-follow (no AUTOINCREMENT: SQLite gave it the largest rowid plus one), since the
-transaction holds SQLite's only write lock from there on.
+So from `DIRECT_FROM` rows on, rows go straight to the driver: COPY … FROM
+STDIN on PostgreSQL, the driver's executemany on SQLite; each value bound as its
+column's type binds it (a UTC timestamp checked, a JSON document serialized, a
+repeated timestamp converted once), columns left out at their default, a
+failure raised as SQLAlchemy raises it. These writes go past SQLAlchemy's
+statement events (and its echo). Ids the caller needs are drawn first
+(`next_ids`): from the column's sequence on PostgreSQL, after the largest id on
+SQLite, whose one write lock the transaction holds.
 
-These writes go past SQLAlchemy's statement events (and its echo).
+`writing_behind` lets a pass of many inserts overlap the database's work with
+its own: a helper thread sends each batch while the caller builds the next.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import queue
+import threading
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, cast
 
-from sqlalchemy import Column, DateTime, Table, Text, bindparam, func, insert, select
+from sqlalchemy import Column, DateTime, Table, Text, bindparam, event, func, insert, select
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.selectable import TableValuedAlias
 from sqlalchemy.types import TypeEngine
+
+_WRITER = "oms.kit.bulk.writer"
+_DRAWN = "oms.kit.bulk.drawn"
 
 DIRECT_FROM = 100
 """Fewer rows go through SQLAlchemy as any statement does (an executemany, an INSERT …
@@ -46,7 +56,8 @@ def is_postgresql(session: Session) -> bool:
 
 def insert_rows(session: Session, model: type[Any], rows: Sequence[dict[str, Any]]) -> None:
     """Insert `rows` (each with the same keys) into `model`'s table at once; columns left
-    out take their default as an INSERT would give them."""
+    out take their default as an INSERT would give them. Inside `writing_behind`, big
+    batches are only queued."""
     if not rows:
         return
     table = cast(Table, model.__table__)
@@ -54,8 +65,13 @@ def insert_rows(session: Session, model: type[Any], rows: Sequence[dict[str, Any
         session.flush()  # as the ORM's own bulk insert would, before it writes
     if len(rows) < DIRECT_FROM:
         session.execute(insert(table), list(rows))
+        return
+    connection = session.connection()
+    writer = session.info.get(_WRITER)
+    if writer is None:
+        _send(connection, table, rows)
     else:
-        _send(session.connection(), table, rows)
+        writer.submit(_sender(connection, table, rows))
 
 
 def insert_with_ids(
@@ -67,34 +83,122 @@ def insert_with_ids(
     table = cast(Table, model.__table__)
     if session.autoflush:
         session.flush()
-    if len(rows) < DIRECT_FROM:
+    if len(rows) < DIRECT_FROM or not _may_draw_ids(session):
         found = session.execute(
             insert(table).returning(table.c.id, sort_by_parameter_order=True), list(rows)
         )
         return [int(i) for i in found.scalars()]
+    ids = next_ids(session, model, len(rows))
+    insert_rows(session, model, [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
+    return ids
+
+
+def next_ids(session: Session, model: type[Any], count: int) -> list[int]:
+    """`count` ids for rows of `model`'s table that this transaction will insert, in order.
+
+    PostgreSQL: drawn from the column's sequence. SQLite: the ones after the largest id
+    there and after any drawn before in this transaction (no AUTOINCREMENT: SQLite gives
+    a new row the largest rowid plus one), which nobody else can take while the
+    transaction holds SQLite's only write lock; Item OMS's transactions take it as they
+    begin (BEGIN IMMEDIATE, `oms.db`).
+    """
+    if count <= 0:
+        return []
+    table = cast(Table, model.__table__)
     if is_postgresql(session):
         drawn = session.scalars(
             select(func.nextval(func.pg_get_serial_sequence(table.name, "id"))).select_from(
-                func.generate_series(1, len(rows))
+                func.generate_series(1, count)
             )
         )
-        ids = [int(i) for i in drawn]
-    else:
-        first = session.execute(insert(table).values(**rows[0]).returning(table.c.id))
-        ids = [int(first.scalar_one())]
-        if not _holds_sqlite_write_lock(session):
-            for row in rows[1:]:
-                found = session.execute(insert(table).values(**row).returning(table.c.id))
-                ids.append(int(found.scalar_one()))
-            return ids
-        ids += range(ids[0] + 1, ids[0] + len(rows))
-        rows = rows[1:]
-    _send(
-        session.connection(),
-        table,
-        [{**row, "id": i} for row, i in zip(rows, ids[-len(rows) :], strict=True)],
-    )
-    return ids
+        return [int(i) for i in drawn]
+    if not _may_draw_ids(session):
+        raise RuntimeError("ids are drawn on SQLite only inside a transaction")
+    largest = int(session.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0)
+    drawn_before = _drawn(session)
+    first = max(largest, drawn_before.get(table.name, 0)) + 1
+    drawn_before[table.name] = first + count - 1
+    return list(range(first, first + count))
+
+
+@contextmanager
+def writing_behind(session: Session) -> Iterator[None]:
+    """Inside the block, big batches of `insert_rows` (and of `insert_with_ids`, whose ids
+    are drawn at once) are written by a helper thread on the session's connection, in
+    the order given, while the caller goes on preparing the next ones: the database
+    works on one batch (PostgreSQL's server, SQLite's engine, which lets go of Python's
+    lock) while Python builds the next. Any other statement on the connection, a commit
+    included, first waits for the queued writes, and so does the end of the block; the
+    first write that failed is raised there (the transaction is then to be rolled back).
+    The rows handed over must not change afterwards."""
+    if _WRITER in session.info:
+        yield
+        return
+    connection = session.connection()
+    writer = _Writer()
+    listeners = [
+        ("before_cursor_execute", writer.before_statement),
+        ("commit", writer.before_statement),
+        ("rollback", writer.before_rollback),
+    ]
+    for name, listener in listeners:
+        event.listen(connection, name, listener)
+    session.info[_WRITER] = writer
+    try:
+        yield
+        writer.wait()
+    finally:
+        del session.info[_WRITER]
+        for name, listener in listeners:
+            event.remove(connection, name, listener)
+        writer.close()
+
+
+class _Writer:
+    """One thread running queued writes in order; a failed one skips the rest."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
+        self._failed: BaseException | None = None
+        self._cancelled = False
+        self._thread = threading.Thread(target=self._run, name="oms-bulk-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, job: Callable[[], None]) -> None:
+        self._jobs.put(job)
+
+    def wait(self) -> None:
+        """Until every queued write is done; raises the first that failed."""
+        self._jobs.join()
+        failed, self._failed = self._failed, None
+        if failed is not None:
+            self._cancelled = False
+            raise failed
+
+    def before_statement(self, *_: Any) -> None:
+        self.wait()
+
+    def before_rollback(self, *_: Any) -> None:
+        self._cancelled = True
+        self._jobs.join()
+
+    def close(self) -> None:
+        """Skip what is still queued (the block ended by an error), then stop."""
+        self._cancelled = True
+        self._jobs.put(None)
+        self._thread.join()
+
+    def _run(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            try:
+                if not self._cancelled:
+                    job()
+            except BaseException as exc:  # raised in the caller's thread by `wait`
+                self._failed = exc
+                self._cancelled = True
+            finally:
+                self._jobs.task_done()
+        self._jobs.task_done()
 
 
 def unnest(
@@ -134,45 +238,76 @@ def _element(value: Any) -> str:
 
 
 def _send(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """The rows to the driver: COPY on PostgreSQL, its executemany on SQLite."""
+    _sender(connection, table, rows)()
+
+
+def _sender(
+    connection: Connection, table: Table, rows: Sequence[dict[str, Any]]
+) -> Callable[[], None]:
+    """What sends the rows to the driver (COPY on PostgreSQL, its executemany on SQLite),
+    everything but the sending settled here, in the caller's thread."""
     names, values = _bound(connection, table, rows)
     quote = connection.dialect.identifier_preparer
     target = f"{quote.format_table(table)} ({', '.join(quote.quote(name) for name in names)})"
     driver: Any = connection.connection.driver_connection
+    failure = connection.dialect.loaded_dbapi.Error
     if connection.dialect.name == "postgresql":
-        with driver.cursor() as cursor, cursor.copy(f"COPY {target} FROM STDIN") as copy:
-            for row in values:
-                copy.write_row(row)
+        sql = f"COPY {target} FROM STDIN"
+
+        def send() -> None:
+            with driver.cursor() as cursor, cursor.copy(sql) as copy:
+                for row in values:
+                    copy.write_row(row)
+
     else:
-        marks = ", ".join("?" for _ in names)
-        cursor = driver.cursor()
+        sql = f"INSERT INTO {target} VALUES ({', '.join('?' for _ in names)})"  # noqa: S608
+
+        def send() -> None:
+            cursor = driver.cursor()
+            try:
+                cursor.executemany(sql, values)
+            finally:
+                cursor.close()
+
+    def sent() -> None:
         try:
-            cursor.executemany(f"INSERT INTO {target} VALUES ({marks})", values)  # noqa: S608
-        finally:
-            cursor.close()
+            send()
+        except failure as exc:  # as SQLAlchemy would raise it (IntegrityError, …)
+            raise DBAPIError.instance(sql, None, exc, failure) from exc
+
+    return sent
 
 
 def _bound(
     connection: Connection, table: Table, rows: Sequence[dict[str, Any]]
-) -> tuple[list[str], Iterator[list[Any]]]:
+) -> tuple[list[str], Iterator[Sequence[Any]]]:
     """The columns written, and each row's values as the driver takes them."""
     given = list(rows[0])
     left_out = [c for c in table.c if c.name not in rows[0] and c.default is not None]
-    binders = [_binder(connection, table.c[name]) for name in given]
-    fill = [_binder(connection, column)(_default(column)) for column in left_out]
-    values = (
-        [bind(row[name]) for name, bind in zip(given, binders, strict=True)] + fill for row in rows
-    )
-    return given + [c.name for c in left_out], values
+    fill = tuple(_bind(connection, column, _default(column)) for column in left_out)
+    names = given + [c.name for c in left_out]
+    # The values taken out in one C call; only the columns with a bind processor see Python.
+    take = itemgetter(*given) if len(given) > 1 else lambda row: (row[given[0]],)
+    binders = [
+        (n, bind) for n, name in enumerate(given) if (bind := _binder(connection, table.c[name]))
+    ]
+    if not binders:
+        return names, (take(row) + fill for row in rows)
+
+    def values(row: dict[str, Any]) -> Sequence[Any]:
+        found = list(take(row))
+        for n, bind in binders:
+            found[n] = bind(found[n])
+        return found + list(fill)
+
+    return names, (values(row) for row in rows)
 
 
-def _binder(connection: Connection, column: Column[Any]) -> Callable[[Any], Any]:
-    """The column's bind processor; remembering its answers for timestamps (a batch
-    repeats its `now`)."""
+def _binder(connection: Connection, column: Column[Any]) -> Callable[[Any], Any] | None:
+    """The column's bind processor, if it has one; remembering its answers for timestamps
+    (a batch repeats its `now`)."""
     process = column.type._cached_bind_processor(connection.dialect)
-    if process is None:
-        return _same
-    if not _holds_datetimes(column):
+    if process is None or not _holds_datetimes(column):
         return process
     seen: dict[Any, Any] = {}
 
@@ -186,12 +321,13 @@ def _binder(connection: Connection, column: Column[Any]) -> Callable[[Any], Any]
     return bind
 
 
+def _bind(connection: Connection, column: Column[Any], value: Any) -> Any:
+    process = column.type._cached_bind_processor(connection.dialect)
+    return value if process is None else process(value)
+
+
 def _holds_datetimes(column: Column[Any]) -> bool:
     return isinstance(getattr(column.type, "impl", column.type), DateTime)
-
-
-def _same(value: Any) -> Any:
-    return value
 
 
 def _default(column: Column[Any]) -> Any:
@@ -205,7 +341,20 @@ def _default(column: Column[Any]) -> Any:
     raise ValueError(f"{column} has a SQL default; give its value in every row")
 
 
-def _holds_sqlite_write_lock(session: Session) -> bool:
-    """True inside a transaction that has written (it keeps SQLite's write lock to its end)."""
+def _may_draw_ids(session: Session) -> bool:
+    """PostgreSQL, or SQLite inside a transaction (which holds the write lock to its end)."""
+    if is_postgresql(session):
+        return True
     raw = session.connection().connection.dbapi_connection
     return bool(getattr(raw, "in_transaction", False))
+
+
+def _drawn(session: Session) -> dict[str, int]:
+    """Table name → the largest id drawn on SQLite by this transaction."""
+    transaction = session.get_transaction()
+    found = session.info.get(_DRAWN)
+    if found is None or found[0]() is not transaction:
+        found = (weakref.ref(transaction), {})
+        session.info[_DRAWN] = found
+    drawn: dict[str, int] = found[1]
+    return drawn

@@ -12,10 +12,16 @@ backordered units to allocated:
                    the channel's available units of the item
     one pass    ─► each line takes what is left at its channel's warehouses, in the
                    channel's rank order (a line may be shared between warehouses)
-    bulk writes ─► `reserve_many` (one conditional UPDATE per item × warehouse), line
-                   buckets, allocations, a plan per order (reason `backorder`),
-                   fulfillment orders (a planned one of the order at that warehouse
-                   is extended), statuses, and one `order.allocated` event per order
+    grant       ─► `grant_many`: the units taken on the balances (a conditional UPDATE
+                   for every item × warehouse at once)
+    settle      ─► the statements that read or update: line buckets, statuses, planned
+                   fulfillment orders of the order at that warehouse extended, and ids
+                   drawn for the plans and fulfillment orders to make
+    inserts     ─► reservations and their ledger rows (`record_granted`), allocations,
+                   a plan per order (reason `backorder`), fulfillment orders and their
+                   lines, one `order.allocated` event per order; written behind the pass
+                   (`bulk.writing_behind`): the database writes one batch while Python
+                   prepares the next
 
 No planner call per line: serving backorders is a matter of priority and stock,
 not of choosing between warehouses by cost; what a rule set decided at intake
@@ -25,6 +31,7 @@ for the next pass.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,8 +42,8 @@ from oms import audit
 from oms.auth.principal import Principal
 from oms.catalog import repository as catalog
 from oms.inventory import balances
-from oms.inventory.batch import Granted, ReservationRequest, reserve_many
-from oms.kit import clock
+from oms.inventory.batch import Granted, ReservationRequest, grant_many, record_granted
+from oms.kit import bulk, clock
 from oms.orders import repository, status
 from oms.orders.repository import BackorderRow
 from oms.outbox import service as outbox
@@ -90,29 +97,32 @@ def reallocate_backorders(
     warehouses = {
         w.id: w.code for w in catalog.warehouses_by_ids(session, {p.warehouse_id for p in pieces})
     }
-    outcomes = reserve_many(
-        session,
-        [
-            ReservationRequest(
-                item_id=p.row.item_id,
-                sku=p.row.sku,
-                warehouse_id=p.warehouse_id,
-                warehouse=warehouses[p.warehouse_id],
-                quantity=p.quantity,
-                reference=f"{p.row.number}/{p.row.line_number}",
-            )
-            for p in pieces
-        ],
-        actor=actor,
-    )
-    granted = [
-        (p, outcome.id)
-        for p, outcome in zip(pieces, outcomes, strict=True)
-        if isinstance(outcome, Granted)
+    requests = [
+        ReservationRequest(
+            item_id=p.row.item_id,
+            sku=p.row.sku,
+            warehouse_id=p.warehouse_id,
+            warehouse=warehouses[p.warehouse_id],
+            quantity=p.quantity,
+            reference=f"{p.row.number}/{p.row.line_number}",
+        )
+        for p in pieces
     ]
-    if not granted:
+    refusals = grant_many(session, requests)
+    taken = [p for p, refusal in zip(pieces, refusals, strict=True) if refusal is None]
+    if not taken:
         return Reallocated(more_due=len(rows) == limit)
-    _record(session, granted, actor=actor)
+    settled = _settle(session, taken)
+    # From here on only inserts, whose answers nobody waits for: the database writes one
+    # batch while Python prepares the next.
+    with bulk.writing_behind(session):
+        outcomes = record_granted(session, requests, refusals, actor=actor)
+        granted = [
+            (p, outcome.id)
+            for p, outcome in zip(pieces, outcomes, strict=True)
+            if isinstance(outcome, Granted)
+        ]
+        _record(session, granted, settled, actor=actor)
     return Reallocated(
         lines=len({p.row.line_id for p, _ in granted}),
         units=sum(p.quantity for p, _ in granted),
@@ -142,17 +152,59 @@ def _share(session: Session, rows: Sequence[BackorderRow]) -> list[_Piece]:
     return pieces
 
 
-def _record(session: Session, granted: Sequence[tuple[_Piece, int]], *, actor: Principal) -> None:
+@dataclass(frozen=True)
+class _Settled:
+    """What the pass decided before its inserts: statuses, and the ids of what it inserts."""
+
+    now: dt.datetime
+    statuses: dict[int, str]
+    plans: dict[int, int]
+    """order id → the id of its new plan"""
+    fulfillment: dict[tuple[int, int], int]
+    """(order id, warehouse id) → the fulfillment order extended or about to be made"""
+    new: list[tuple[int, int]]
+    """(order id, warehouse id) of the fulfillment orders to make"""
+
+
+def _settle(session: Session, taken: Sequence[_Piece]) -> _Settled:
+    """The statements that read or update, before any insert: line buckets, order statuses,
+    planned fulfillment orders extended, and ids for the plans and fulfillment orders."""
     now = clock.now()
+    moved: dict[int, int] = {}
+    for piece in taken:
+        moved[piece.row.line_id] = moved.get(piece.row.line_id, 0) + piece.quantity
+    repository.move_backordered_to_allocated(session, sorted(moved.items()))
+    order_ids = sorted({p.row.order_id for p in taken})
+    statuses = _statuses(session, order_ids)
+    repository.set_statuses(session, sorted(statuses.items()), now)
+    planned = routing.planned_of_orders(session, order_ids)
+    wanted = sorted({(p.row.order_id, p.warehouse_id) for p in taken})
+    routing.touch_fulfillment_orders(
+        session, sorted(planned[key] for key in wanted if key in planned), now
+    )
+    new = [key for key in wanted if key not in planned]
+    made = routing.new_fulfillment_order_ids(session, len(new))
+    return _Settled(
+        now=now,
+        statuses=statuses,
+        plans=dict(zip(order_ids, routing.new_plan_ids(session, len(order_ids)), strict=True)),
+        fulfillment={**planned, **dict(zip(new, made, strict=True))},
+        new=new,
+    )
+
+
+def _record(
+    session: Session,
+    granted: Sequence[tuple[_Piece, int]],
+    settled: _Settled,
+    *,
+    actor: Principal,
+) -> None:
+    """Allocations, plans, fulfillment orders and their lines, and the events: inserts only."""
+    now = settled.now
     by_order: dict[int, list[tuple[_Piece, int]]] = {}
     for piece, reservation_id in granted:
         by_order.setdefault(piece.row.order_id, []).append((piece, reservation_id))
-    order_ids = sorted(by_order)
-
-    moved: dict[int, int] = {}
-    for piece, _ in granted:
-        moved[piece.row.line_id] = moved.get(piece.row.line_id, 0) + piece.quantity
-    repository.move_backordered_to_allocated(session, sorted(moved.items()))
     repository.insert_allocation_rows(
         session,
         [
@@ -167,18 +219,21 @@ def _record(session: Session, granted: Sequence[tuple[_Piece, int]], *, actor: P
             for piece, reservation_id in granted
         ],
     )
-
-    plans = routing.insert_plans(
-        session, [_plan_row(order_id, by_order[order_id], actor, now) for order_id in order_ids]
+    plans = settled.plans
+    routing.insert_plan_rows(
+        session,
+        [
+            _plan_row(plans[order_id], order_id, by_order[order_id], actor, now)
+            for order_id in sorted(by_order)
+        ],
     )
-    planned = routing.planned_of_orders(session, order_ids)
-    wanted = sorted({(p.row.order_id, p.warehouse_id) for p, _ in granted})
-    new = [key for key in wanted if key not in planned]
     first = {order_id: pieces[0][0].row for order_id, pieces in by_order.items()}
-    made = routing.insert_fulfillment_orders(
+    fulfillment = settled.fulfillment
+    routing.insert_fulfillment_order_rows(
         session,
         [
             {
+                "id": fulfillment[(order_id, warehouse_id)],
                 "order_id": order_id,
                 "order_number": first[order_id].number,
                 "channel_id": first[order_id].channel_id,
@@ -189,13 +244,9 @@ def _record(session: Session, granted: Sequence[tuple[_Piece, int]], *, actor: P
                 "updated_at": now,
                 "version": 1,
             }
-            for order_id, warehouse_id in new
+            for order_id, warehouse_id in settled.new
         ],
     )
-    routing.touch_fulfillment_orders(
-        session, sorted(planned[key] for key in wanted if key in planned), now
-    )
-    fulfillment = {**planned, **made}
     routing.insert_fulfillment_line_rows(
         session,
         [
@@ -211,19 +262,20 @@ def _record(session: Session, granted: Sequence[tuple[_Piece, int]], *, actor: P
             for piece, reservation_id in granted
         ],
     )
-
-    statuses = _statuses(session, order_ids)
-    repository.set_statuses(session, sorted(statuses.items()), now)
-    _events(session, by_order, plans, fulfillment, statuses, actor=actor, now=now)
-    session.flush()
+    _events(session, by_order, plans, fulfillment, settled.statuses, actor=actor, now=now)
 
 
 def _plan_row(
-    order_id: int, pieces: Sequence[tuple[_Piece, int]], actor: Principal, now: Any
+    plan_id: int,
+    order_id: int,
+    pieces: Sequence[tuple[_Piece, int]],
+    actor: Principal,
+    now: dt.datetime,
 ) -> dict[str, Any]:
     row = pieces[0][0].row
     units = sum(p.quantity for p, _ in pieces)
     return {
+        "id": plan_id,
         "order_id": order_id,
         "demand_key": row.number,
         "channel_id": row.channel_id,

@@ -305,10 +305,14 @@ def search_fulfillment_orders(
 # -- many orders at once (backorders) -----------------------------------------------------
 
 
-def insert_plans(session: Session, rows: Sequence[dict[str, Any]]) -> dict[int, int]:
-    """Insert plans, at most one per order; order id → plan id."""
-    ids = bulk.insert_with_ids(session, RoutingPlan, rows)
-    return {int(row["order_id"]): plan_id for row, plan_id in zip(rows, ids, strict=True)}
+def new_plan_ids(session: Session, count: int) -> list[int]:
+    """Ids for `count` plans this transaction will insert (`insert_plan_rows`)."""
+    return bulk.next_ids(session, RoutingPlan, count)
+
+
+def insert_plan_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Many plans of one shape, their ids given, in one statement (the backorder pass)."""
+    bulk.insert_rows(session, RoutingPlan, rows)
 
 
 def planned_of_orders(session: Session, order_ids: Sequence[int]) -> dict[tuple[int, int], int]:
@@ -324,16 +328,15 @@ def planned_of_orders(session: Session, order_ids: Sequence[int]) -> dict[tuple[
     return {(int(o), int(w)): int(i) for o, w, i in session.execute(stmt)}
 
 
-def insert_fulfillment_orders(
-    session: Session, rows: Sequence[dict[str, Any]]
-) -> dict[tuple[int, int], int]:
-    """Insert fulfillment orders, at most one per order and warehouse;
-    (order id, warehouse id) → id."""
-    ids = bulk.insert_with_ids(session, FulfillmentOrder, rows)
-    return {
-        (int(row["order_id"]), int(row["warehouse_id"])): i
-        for row, i in zip(rows, ids, strict=True)
-    }
+def new_fulfillment_order_ids(session: Session, count: int) -> list[int]:
+    """Ids for `count` fulfillment orders this transaction will insert."""
+    return bulk.next_ids(session, FulfillmentOrder, count)
+
+
+def insert_fulfillment_order_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Many fulfillment orders of one shape, their ids given, in one statement (the
+    backorder pass)."""
+    bulk.insert_rows(session, FulfillmentOrder, rows)
 
 
 def touch_fulfillment_orders(

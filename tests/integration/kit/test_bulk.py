@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from sqlalchemy import DateTime, Integer, Text, select
+from sqlalchemy import DateTime, Integer, Text, func, select
+from sqlalchemy.exc import IntegrityError
 
 from oms.audit import AuditEntry
 from oms.db import Database
@@ -101,3 +102,50 @@ def test_rows_given_as_arrays_keep_strings_that_need_quoting(db: Database) -> No
     with db.transaction() as session:
         rows = session.execute(select(given.c.n, given.c.text, given.c.at).order_by(given.c.n))
         assert [(t, at) for _, t, at in rows] == [(t, stamp) for t in texts]
+
+
+def test_ids_drawn_twice_before_any_insert_do_not_meet(db: Database) -> None:
+    with db.transaction() as session:
+        first = bulk.next_ids(session, AuditEntry, 3)
+        second = bulk.next_ids(session, AuditEntry, 2)
+        bulk.insert_rows(
+            session,
+            AuditEntry,
+            [{**row, "id": i} for row, i in zip(audit_rows(5), second + first, strict=True)],
+        )
+
+    assert len(set(first + second)) == 5
+    with db.transaction() as session:
+        assert set(session.scalars(select(AuditEntry.id))) == set(first + second)
+
+
+def test_rows_written_behind_are_there_for_the_next_statement_and_after_the_block(
+    db: Database,
+) -> None:
+    count = select(func.count()).select_from(AuditEntry)
+    with db.transaction() as session, bulk.writing_behind(session):
+        bulk.insert_rows(session, AuditEntry, audit_rows(bulk.DIRECT_FROM))
+        bulk.insert_rows(session, AuditEntry, audit_rows(bulk.DIRECT_FROM + 1))
+        # A statement waits for the writes queued before it.
+        assert session.scalar(count) == 2 * bulk.DIRECT_FROM + 1
+        ids = bulk.insert_with_ids(session, AuditEntry, audit_rows(bulk.DIRECT_FROM))
+
+    with db.transaction() as session:
+        assert session.scalar(count) == 3 * bulk.DIRECT_FROM + 1
+        assert set(ids) <= set(session.scalars(select(AuditEntry.id)))
+
+
+def test_a_write_that_failed_behind_is_raised_as_sqlalchemy_raises_it(db: Database) -> None:
+    with db.transaction() as session:
+        [taken] = bulk.insert_with_ids(session, AuditEntry, audit_rows(1))
+    clash = [{**row, "id": taken + n} for n, row in enumerate(audit_rows(bulk.DIRECT_FROM))]
+
+    with (
+        pytest.raises(IntegrityError),
+        db.transaction() as session,
+        bulk.writing_behind(session),
+    ):
+        bulk.insert_rows(session, AuditEntry, clash)
+
+    with db.transaction() as session:
+        assert list(session.scalars(select(AuditEntry.id))) == [taken]

@@ -160,3 +160,44 @@ def test_a_receipt_reaches_a_backorder_through_the_worker_job(
     with empty.transaction() as session:
         _, [line] = orders.stored(session, order_id)
         assert (line.released, line.backordered) == (2, 0)
+
+
+def test_a_pass_over_many_backorders_records_each_one_like_a_single_one(empty: Database) -> None:
+    # Enough orders for the bulk writes to go straight to the driver, written behind the pass.
+    ids = [backordered_order(empty, str(n), 2) for n in range(1, 121)]
+    with empty.transaction() as session:
+        stock.stock(session, "ABC-1", "DAL", 151)
+        stock.stock(session, "ABC-1", "NJ", 59)
+
+    done = reallocate(empty)
+
+    # 210 units for 240 wanted: the first 105 orders, the 76th shared between DAL and NJ.
+    assert (done.orders, done.lines, done.units) == (105, 105, 210)
+    with empty.transaction() as session:
+        for n, order_id in enumerate(ids, start=1):
+            found, [line] = orders.stored(session, order_id)
+            if n > 105:
+                assert (line.allocated, line.backordered) == (0, 2)
+                continue
+            assert (found.status, line.allocated, line.backordered) == (
+                OrderStatus.ALLOCATED,
+                2,
+                0,
+            )
+            allocations = repository.allocations_of_order(session, order_id)
+            fos = routing.fulfillment_orders_of_order(session, order_id)
+            fo_lines = routing.lines_of_fulfillment_orders(session, [fo.id for fo in fos])
+            [plan] = [
+                p for p in routing.plans_of_order(session, order_id) if p.reason == "backorder"
+            ]
+            assert sorted(a.quantity for a in allocations) == ([1, 1] if n == 76 else [2])
+            assert sorted(fo.plan_id for fo in fos) == [plan.id] * len(allocations)
+            assert sorted(fl.reservation_id for fl in fo_lines) == sorted(
+                a.reservation_id for a in allocations
+            )
+            assert repository.events_of(session, order_id)[-1].type == "allocated"
+        published = session.scalars(
+            select(OutboxEvent.payload).where(OutboxEvent.topic == "order.allocated")
+        ).all()
+        assert sorted(p["order_id"] for p in published) == ids[:105]
+        assert balances.verify(session).ok
