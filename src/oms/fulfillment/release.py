@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from oms.auth.principal import Principal
 from oms.catalog import repository as catalog
+from oms.catalog.scope import scope_ids
 from oms.errors import Conflict, InvalidTransition
 from oms.fulfillment import repository, sla
 from oms.fulfillment.connections import topic_prefix
@@ -88,15 +89,13 @@ def release_due(
         last = last_wave(now, connection.wave_times, warehouse.timezone)
         if last is not None:
             waves[warehouse.id] = last
-    warehouse_ids = None
-    if actor.warehouses is not None:
-        scoped = catalog.warehouses_by_codes(session, actor.warehouses)
-        warehouse_ids = {w.id for w in scoped.values()}
-    channel_ids = None
-    if actor.channels is not None:
-        channel_ids = {c.id for c in catalog.channels_by_codes(session, actor.channels).values()}
+    scope = scope_ids(session, actor)
     due = repository.releasable(
-        session, waves=waves, limit=limit, warehouse_ids=warehouse_ids, channel_ids=channel_ids
+        session,
+        waves=waves,
+        limit=limit,
+        warehouse_ids=scope.warehouse_ids,
+        channel_ids=scope.channel_ids,
     )
     if not due:
         return []

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from oms import audit
 from oms.auth.principal import Principal
 from oms.catalog import repository as catalog
+from oms.catalog.scope import scope_ids, sees
 from oms.errors import (
     InvalidTransition,
     NotFound,
@@ -125,16 +126,9 @@ def get_return(session: Session, key: int | str, *, actor: Principal) -> Return:
 
 
 def _in_scope(session: Session, rma: Return, actor: Principal) -> bool:
-    if actor.warehouses is not None:
-        found = catalog.warehouses_by_ids(session, [rma.warehouse_id or 0])
-        if not found or not actor.sees_warehouse(found[0].code):
-            return False
-    if actor.channels is not None:
-        order = orders.order_by_id(session, rma.order_id)
-        channels = catalog.channels_by_ids(session, [order.channel_id] if order else [])
-        if not channels or not actor.sees_channel(channels[0].code):
-            return False
-    return True
+    order = orders.order_by_id(session, rma.order_id) if actor.channels is not None else None
+    channel_id = order.channel_id if order is not None else None
+    return sees(session, actor, warehouse_id=rma.warehouse_id, channel_id=channel_id)
 
 
 def search_returns(
@@ -148,20 +142,8 @@ def search_returns(
 ) -> Page[ReturnOut]:
     """Returns, oldest first, filtered; only those of the actor's channels and warehouses
     (a warehouse outside its scope lists nothing)."""
-    warehouse_ids: frozenset[int] | None = None
-    if warehouse is not None:
-        code = warehouse.strip().upper()
-        named = catalog.warehouses_by_codes(session, [code])
-        visible = code in named and actor.sees_warehouse(code)
-        warehouse_ids = frozenset({named[code].id}) if visible else frozenset()
-    elif actor.warehouses is not None:
-        scoped = catalog.warehouses_by_codes(session, actor.warehouses)
-        warehouse_ids = frozenset(w.id for w in scoped.values())
-    channel_ids: frozenset[int] | None = None
-    if actor.channels is not None:
-        channel_ids = frozenset(
-            c.id for c in catalog.channels_by_codes(session, actor.channels).values()
-        )
+    scope = scope_ids(session, actor, warehouse=warehouse)
+    warehouse_ids, channel_ids = scope.warehouse_ids, scope.channel_ids
     filters = ReturnFilter(
         order_id=order_id, status=status, warehouse_ids=warehouse_ids, channel_ids=channel_ids
     )

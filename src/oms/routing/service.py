@@ -37,6 +37,7 @@ from oms import audit
 from oms.auth.principal import Principal
 from oms.catalog import repository as catalog
 from oms.catalog.models import Warehouse
+from oms.catalog.scope import scope_ids, sees
 from oms.errors import NotFound
 from oms.inventory import balances
 from oms.inventory.batch import Granted, ReservationRequest, reserve_many
@@ -453,15 +454,7 @@ def _plan_out(plan: RoutingPlan, fulfillment_orders: list[str]) -> PlanOut:
 
 
 def _in_scope(session: Session, fo: FulfillmentOrder, actor: Principal) -> bool:
-    if actor.warehouses is not None:
-        found = catalog.warehouses_by_ids(session, [fo.warehouse_id])
-        if not found or not actor.sees_warehouse(found[0].code):
-            return False
-    if actor.channels is not None:
-        channels = catalog.channels_by_ids(session, [fo.channel_id])
-        if not channels or not actor.sees_channel(channels[0].code):
-            return False
-    return True
+    return sees(session, actor, warehouse_id=fo.warehouse_id, channel_id=fo.channel_id)
 
 
 def get_fulfillment_order(
@@ -490,20 +483,8 @@ def search_fulfillment_orders(
     """Fulfillment orders, oldest first, filtered; only those of the actor's warehouses and
     channels (a warehouse outside its scope lists nothing). `ship_by_after`/`_until` keep
     unshipped work whose deadline falls in that window."""
-    warehouse_ids: frozenset[int] | None = None
-    if warehouse is not None:
-        code = warehouse.strip().upper()
-        named = catalog.warehouses_by_codes(session, [code])
-        visible = code in named and actor.sees_warehouse(code)
-        warehouse_ids = frozenset({named[code].id}) if visible else frozenset()
-    elif actor.warehouses is not None:
-        scoped = catalog.warehouses_by_codes(session, actor.warehouses)
-        warehouse_ids = frozenset(w.id for w in scoped.values())
-    channel_ids: frozenset[int] | None = None
-    if actor.channels is not None:
-        channel_ids = frozenset(
-            c.id for c in catalog.channels_by_codes(session, actor.channels).values()
-        )
+    scope = scope_ids(session, actor, warehouse=warehouse)
+    warehouse_ids, channel_ids = scope.warehouse_ids, scope.channel_ids
     filters = repository.FulfillmentFilter(
         order_id=order_id,
         warehouse_ids=warehouse_ids,
