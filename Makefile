@@ -29,7 +29,7 @@ install: $(BIN)/oms
 
 run: install
 	@mkdir -p var
-	OMS_LOAD_DEMO=$${OMS_LOAD_DEMO:-true} $(BIN)/oms serve --host $(OMS_HOST) --port $(OMS_PORT)
+	OMS_LOAD_DEMO=$${OMS_LOAD_DEMO:-true} OMS_DEMO_SIMULATE=$${OMS_DEMO_SIMULATE:-true} $(BIN)/oms serve --host $(OMS_HOST) --port $(OMS_PORT)
 
 lint: install
 	$(BIN)/ruff check src tests migrations bench

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sys
+import threading
 from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from oms.errors import OmsError, Problem, ValidationFailed
 # Start-up stays light (`oms --help` in a fraction of a second): SQLAlchemy, pydantic,
 # Alembic and the services load inside the commands that use them.
 if TYPE_CHECKING:
+    from rich.console import Group
     from rich.progress import Progress, TaskID
     from sqlalchemy.orm import Session
 
@@ -36,6 +38,7 @@ if TYPE_CHECKING:
     from oms.routing.model import Plan
     from oms.routing.optimizer import Solution
     from oms.routing.schemas import PlanOut
+    from oms.simulate.demo_run import DemoCounters
 
 app = typer.Typer(help="Item OMS: orders, stock, routing and purchasing.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -115,8 +118,19 @@ def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (OMS_HOST).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (OMS_PORT).")] = None,
     workers: Annotated[int, typer.Option(help="API processes.")] = 1,
+    demo_simulate: Annotated[
+        bool | None,
+        typer.Option(
+            "--demo-simulate/--no-demo-simulate",
+            help="Run the demo's simulated WMS, carrier and shop beside the API "
+            "(OMS_DEMO_SIMULATE).",
+        ),
+    ] = None,
 ) -> None:
-    """Migrate, make the admin user and the demo data on first start, then serve the API."""
+    """Migrate, make the admin user and the demo data on first start, then serve the API
+    (and, with --demo-simulate, work the demo warehouses' orders once it answers)."""
+    import logging
+
     import uvicorn
 
     from oms.config import get_settings
@@ -127,14 +141,61 @@ def serve(
     database = _database(settings)
     prepare(database, settings)
     database.dispose()
-    uvicorn.run(
-        "oms.api.main:app",
-        host=host or settings.host,
-        port=port or settings.port,
-        workers=workers,
-        log_config=None,
-        proxy_headers=True,
+    host, port = host or settings.host, port or settings.port
+    stop = threading.Event()
+    beside = None
+    if settings.demo_simulate if demo_simulate is None else demo_simulate:
+        beside = _simulate_beside(settings, _reachable_url(host, port), stop)
+    try:
+        uvicorn.run(
+            "oms.api.main:app",
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=None,
+            proxy_headers=True,
+        )
+    finally:
+        if beside is not None:
+            # The server is gone before the simulators: their failed calls are no news.
+            logging.getLogger("oms.simulate").setLevel(logging.ERROR)
+        stop.set()
+        if beside is not None:
+            beside.join(timeout=30)
+
+
+def _reachable_url(host: str, port: int) -> str:
+    """The URL this machine reaches a server bound to host:port at (0.0.0.0: loopback)."""
+    if host in ("", "0.0.0.0"):  # noqa: S104 (read, not bound: the loopback stands for it)
+        host = "127.0.0.1"
+    elif host == "::":
+        host = "::1"
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def _simulate_beside(settings: Settings, base_url: str, stop: threading.Event) -> threading.Thread:
+    """Start the demo's simulators in a daemon thread of this process once the server
+    answers; their step-by-step lines are quieted to a summary every few seconds."""
+    import logging
+
+    from oms.simulate.demo_run import run_beside_server
+
+    for noisy in ("oms.simulate", "httpx"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    console.print(
+        f"Demo simulation on: the demo warehouses' WMS, a carrier and a shop work against "
+        f"{base_url} (OMS_DEMO_SIMULATE=false switches it off)",
+        markup=False,
+        soft_wrap=True,
     )
+    thread = threading.Thread(
+        target=run_beside_server,
+        args=(_database(settings), base_url, stop),
+        name="demo-simulation",
+        daemon=True,
+    )
+    thread.start()
+    return thread
 
 
 def prepare(database: Database, settings: Settings) -> None:
@@ -485,6 +546,112 @@ def demo_load() -> None:
 
 
 # -- inventory -----------------------------------------------------------------------
+
+
+@demo_app.command("run")
+def demo_run(
+    url: Annotated[str, typer.Option(help="Item OMS's base URL (`make run` serves it).")] = (
+        "http://127.0.0.1:8000"
+    ),
+    speed: Annotated[
+        float, typer.Option(min=0.01, help="Every simulated delay divided by this.")
+    ] = 1.0,
+    orders_per_minute: Annotated[
+        float, typer.Option(min=0, help="New orders sent on the demo channels; 0: none.")
+    ] = 6.0,
+    short_rate: Annotated[
+        float, typer.Option(min=0, max=1, help="Share of fulfillment orders picked short.")
+    ] = 0.05,
+    exception_rate: Annotated[
+        float, typer.Option(min=0, max=1, help="Share of packages meeting an exception.")
+    ] = 0.05,
+    seed: Annotated[int | None, typer.Option(help="Same seed, same decisions.")] = None,
+) -> None:
+    """Work the demo warehouses' orders against a running Item OMS until Ctrl-C: a WMS
+    simulator per warehouse, a carrier walking packages to the door, and new orders.
+    Keys and WMS connections are made in the database (OMS_DATABASE_URL) on each start."""
+    import logging
+    import signal
+
+    from rich.live import Live
+
+    from oms.kit.logs import configure_logging
+    from oms.simulate.demo_run import DemoOptions, NoDemoWarehouses, start_demo
+
+    configure_logging(json=False, level="WARNING")  # the table is the output
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    try:
+        options = DemoOptions(
+            speed=speed,
+            orders_per_minute=orders_per_minute,
+            short_rate=short_rate,
+            exception_rate=exception_rate,
+            seed=seed,
+        )
+    except ValueError as exc:
+        _print_field_problems([Problem("options", str(exc))])
+        raise typer.Exit(code=2) from exc
+    if not _answers(url):
+        err.print(
+            f"error: no Item OMS answers at {url}/healthz: start it with `make run`",
+            style="red",
+            markup=False,
+            soft_wrap=True,
+        )
+        raise typer.Exit(code=2)
+    database = _database()
+    try:
+        run = start_demo(database, url, options)
+    except NoDemoWarehouses as exc:
+        err.print("error: no demo warehouse: load the demo first (oms demo load)", style="red")
+        raise typer.Exit(code=2) from exc
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    try:
+        with Live(_demo_view(run.counters()), console=console, refresh_per_second=2) as live:
+            while not stopping.wait(1.0):
+                live.update(_demo_view(run.counters()))
+    finally:
+        run.stop()
+    console.print(run.counters().summary(), markup=False, soft_wrap=True)
+
+
+def _answers(url: str) -> bool:
+    import httpx
+
+    try:
+        return httpx.get(url.rstrip("/") + "/healthz", timeout=5.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _demo_view(counts: DemoCounters) -> Group:
+    """The live view of `oms demo run`: the warehouses, the carrier, the shop."""
+    from rich.console import Group
+
+    elapsed = str(dt.datetime.now(dt.UTC) - counts.started_at).split(".")[0]
+    wms = Table(
+        "WMS", "received", "acked", "picking", "packed", "shipped", "short", "rejected", "failed",
+        title=f"Item OMS demo, running {elapsed} (Ctrl-C stops)",
+    )  # fmt: skip
+    for code, w in counts.wms.items():
+        figures = (w.received, w.acked, w.picking, w.packed, w.shipped, w.short, w.rejected)
+        wms.add_row(code, *(str(n) for n in (*figures, w.failed)))
+    c = counts.carrier
+    carrier = Table(
+        "carrier", "in transit", "out for delivery", "exceptions", "delivered", "failed"
+    )
+    carrier.add_row(
+        f"{c.packages} packages",
+        *(str(n) for n in (c.in_transit, c.out_for_delivery, c.exceptions, c.delivered, c.failed)),
+    )
+    parts: list[Table] = [wms, carrier]
+    if counts.shop is not None:
+        shop = Table("shop", "orders sent", "refused", "failed")
+        shop.add_row("demo channels", *(str(n) for n in vars(counts.shop).values()))
+        parts.append(shop)
+    return Group(*parts)
 
 
 @inventory_app.command("verify")

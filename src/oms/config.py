@@ -34,6 +34,11 @@ class Settings(BaseSettings):
         default=False,
         description="Load the demo dataset on first start (`make run` sets it to true).",
     )
+    demo_simulate: bool = Field(
+        default=False,
+        description="Run the demo's simulated WMS per warehouse, carrier and shop inside "
+        "`oms serve` once it answers, so orders move on their own (`make run` sets it to true).",
+    )
     embedded_worker: bool | None = Field(
         default=None,
         description="Run the outbox relay inside `oms serve`; default: on with SQLite, off "

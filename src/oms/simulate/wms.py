@@ -80,6 +80,9 @@ class WmsSimulatorConfig:
     """The first wait before a POST is sent again; doubled each time up to retry_max_delay."""
     retry_max_delay: float = 30.0
     timeout: float = 10.0
+    max_connections: int = 4
+    """Requests to Item OMS at once, as a WMS's integration sends them: a backlog of
+    released work is worked off a few messages at a time, not in one burst."""
 
     def __post_init__(self) -> None:
         for name in ("short_rate", "reject_rate"):
@@ -91,6 +94,8 @@ class WmsSimulatorConfig:
                 raise ValueError(f"{name} may not be negative")
         if self.poll_interval <= 0 or self.retry_attempts < 1 or not self.choices:
             raise ValueError("poll_interval, retry_attempts and choices must be positive")
+        if self.max_connections < 1:
+            raise ValueError("max_connections must be positive")
         if self.secret is not None:
             secret_key(self.secret)
 
@@ -169,6 +174,12 @@ class WmsSimulator:
     def counters(self) -> WmsCounters:
         """A copy of the counters as they are now."""
         return replace(self._counts)
+
+    def use_secret(self, secret: str) -> None:
+        """Check pushed webhooks with this `whsec_…` secret from now on: the connection was
+        made some other way than `register` (the demo makes it in the database)."""
+        secret_key(secret)
+        self._secret = secret
 
     def start(self) -> WmsSimulator:
         """Listen and start working; returns once the webhook endpoint answers."""
@@ -279,6 +290,7 @@ class WmsSimulator:
             base_url=self.config.oms_url,
             headers={"Authorization": f"Bearer {self.config.api_key}"},
             timeout=self.config.timeout,
+            limits=httpx.Limits(max_connections=self.config.max_connections),
         )
         poller = asyncio.create_task(self._poll_forever())
         try:
