@@ -11,6 +11,7 @@ from oms.db import Database
 from oms.fulfillment import shipments
 from oms.fulfillment.schemas import ShipmentOut
 from tests.conftest import AuthHeaders
+from tests.integration.fulfillment.factories import UPS, post, released, shipment
 from tests.integration.fulfillment.test_tracking import (
     DELIVERED,
     IN_TRANSIT,
@@ -19,7 +20,6 @@ from tests.integration.fulfillment.test_tracking import (
     tracker_with,
     webhook,
 )
-from tests.integration.fulfillment.test_wms import UPS, post, released, shipment
 from tests.integration.orders.test_views import queries
 
 

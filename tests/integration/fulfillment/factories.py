@@ -15,6 +15,7 @@ from oms.db import Database
 from oms.fulfillment import release
 from oms.orders import intake
 from oms.orders import repository as orders
+from oms.orders.models import OrderStatus
 from oms.orders.schemas import OrderIn
 from oms.routing import repository as routing
 from oms.routing.models import FulfillmentOrder
@@ -134,3 +135,16 @@ def shipped_order(
         order_id = priced_order(session, lines=lines, shipping_charge=shipping_charge)
     ship_order(db, client, headers, order_id)
     return order_id
+
+
+def fo_now(session: Session, fo_id: int) -> FulfillmentOrder:
+    found = routing.fulfillment_order_by_id(session, fo_id)
+    assert found is not None
+    return found
+
+
+def status_of(db: Database, order_id: int) -> OrderStatus:
+    with db.transaction() as session:
+        order = orders.order_by_id(session, order_id)
+        assert order is not None
+        return OrderStatus(order.status)

@@ -19,7 +19,7 @@ from oms.orders import repository as orders
 from oms.routing import repository as routing
 from oms.routing.models import FulfillmentOrder, FulfillmentStatus
 from tests.conftest import AuthHeaders
-from tests.integration.fulfillment.test_wms import post, released, shipment
+from tests.integration.fulfillment.factories import post, released, shipment
 from tests.integration.orders import factories as order_data
 
 Wms = Callable[[str, dict[str, Any]], Any]

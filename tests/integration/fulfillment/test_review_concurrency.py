@@ -22,7 +22,7 @@ from oms.orders import repository as orders
 from oms.orders.models import HoldType
 from oms.routing import repository as routing
 from oms.routing.models import FulfillmentStatus
-from tests.integration.fulfillment.test_wms import planned, released, shipment
+from tests.integration.fulfillment.factories import planned, released, shipment
 from tests.integration.orders import factories as order_data
 
 pytestmark = pytest.mark.postgres_only

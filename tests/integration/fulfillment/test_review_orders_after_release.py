@@ -13,7 +13,7 @@ from oms.orders import repository as orders
 from oms.routing import repository as routing
 from oms.routing.models import FulfillmentOrder, FulfillmentStatus
 from tests.conftest import AuthHeaders
-from tests.integration.fulfillment.test_wms import post, shipment
+from tests.integration.fulfillment.factories import post, shipment
 from tests.integration.orders import factories as order_data
 from tests.integration.routing import factories
 

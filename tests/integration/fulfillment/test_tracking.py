@@ -22,7 +22,7 @@ from oms.orders import repository as orders
 from oms.orders.models import OrderEvent, OrderStatus
 from oms.outbox.models import OutboxEvent
 from tests.conftest import SAMPLES_DIR, AuthHeaders
-from tests.integration.fulfillment.test_wms import UPS, post, released, shipment, status_of
+from tests.integration.fulfillment.factories import UPS, post, released, shipment, status_of
 
 SECOND = "1Z999AA10123456795"
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -21,59 +20,18 @@ from oms.orders import repository as orders
 from oms.orders.models import HoldType, OrderStatus
 from oms.outbox.models import OutboxEvent
 from oms.routing import repository as routing
-from oms.routing.models import FulfillmentOrder, FulfillmentStatus
+from oms.routing.models import FulfillmentStatus
 from tests.conftest import AuthHeaders
+from tests.integration.fulfillment.factories import (
+    UPS,
+    fo_now,
+    planned,
+    post,
+    released,
+    shipment,
+    status_of,
+)
 from tests.integration.orders import factories as order_data
-from tests.integration.routing import factories
-
-UPS = "1Z999AA10123456784"
-
-
-def planned(db: Database, quantity: int = 3, **network: Any) -> tuple[int, FulfillmentOrder]:
-    """An order of `quantity` ABC-1 planned at DAL: (order id, its fulfillment order)."""
-    with db.transaction() as session:
-        factories.network(session, **network)
-        order_id = factories.order(session, lines=[("ABC-1", quantity)])
-        [fo] = routing.fulfillment_orders_of_order(session, order_id)
-        session.expunge(fo)
-        return order_id, fo
-
-
-def released(db: Database, quantity: int = 3, **network: Any) -> tuple[int, FulfillmentOrder]:
-    order_id, fo = planned(db, quantity, **network)
-    with db.transaction() as session:
-        assert release.release_due(session, actor=SYSTEM) == [fo.number]
-    return order_id, fo
-
-
-def post(
-    client: TestClient, headers: dict[str, str], fo: FulfillmentOrder, what: str, body: Any
-) -> Any:
-    return client.post(f"/api/v1/fulfillment-orders/{fo.number}/{what}", json=body, headers=headers)
-
-
-def shipment(message_id: str, quantity: int, **extra: Any) -> dict[str, Any]:
-    return {
-        "message_id": message_id,
-        "carrier": "UPS",
-        "service": "Ground",
-        "packages": [{"tracking_number": UPS, "weight": "1.5", "weight_unit": "kg"}],
-        "lines": [{"sku": "ABC-1", "quantity": quantity}],
-        **extra,
-    }
-
-
-def fo_now(session: Session, fo_id: int) -> FulfillmentOrder:
-    found = routing.fulfillment_order_by_id(session, fo_id)
-    assert found is not None
-    return found
-
-
-def status_of(db: Database, order_id: int) -> OrderStatus:
-    with db.transaction() as session:
-        order = orders.order_by_id(session, order_id)
-        assert order is not None
-        return OrderStatus(order.status)
 
 
 def topics(session: Session) -> list[str]:
