@@ -44,6 +44,14 @@ class Settings(BaseSettings):
         description="Run the outbox relay inside `oms serve`; default: on with SQLite, off "
         "with PostgreSQL (run `oms worker` there).",
     )
+    request_concurrency: int | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        description="Requests one API process works on at once (more wait their turn); "
+        "default: 8 with SQLite, which has one writer, and the connection pool's size with "
+        "PostgreSQL.",
+    )
     log_format: LogFormat = Field(
         default=LogFormat.CONSOLE, description="`console` (readable) or `json` (production)."
     )

@@ -11,10 +11,10 @@ from oms import __version__
 from oms.api import problems
 from oms.api.batching import ReservationBatcher
 from oms.api.metrics import Metrics
-from oms.api.middleware import Idempotency, RequestContext
+from oms.api.middleware import Idempotency, RequestContext, RequestGate
 from oms.api.routers import ROUTERS
 from oms.config import Settings, get_settings
-from oms.db import Database
+from oms.db import POSTGRES_POOL_SIZE, Database
 
 DESCRIPTION = """
 Item OMS takes orders from every channel, keeps stock honest, routes work to
@@ -63,5 +63,16 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     for router in ROUTERS:
         app.include_router(router)
     app.add_middleware(Idempotency, database=database)
+    app.add_middleware(RequestGate, limit=request_concurrency(settings))
     app.add_middleware(RequestContext, metrics=metrics)
     return app
+
+
+SQLITE_REQUEST_CONCURRENCY = 8
+
+
+def request_concurrency(settings: Settings) -> int:
+    """How many requests one process works on at once (see `RequestGate`)."""
+    if settings.request_concurrency is not None:
+        return settings.request_concurrency
+    return SQLITE_REQUEST_CONCURRENCY if settings.is_sqlite else POSTGRES_POOL_SIZE

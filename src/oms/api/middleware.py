@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 import time
@@ -220,3 +221,30 @@ class Idempotency:
                 headers={"Idempotent-Replayed": "true"},
             )
         await response(scope, receive, send)
+
+
+class RequestGate:
+    """At most `limit` requests at work at once; the rest wait here, in the event loop.
+
+    A request's transaction is opened by a dependency on one worker thread and used by the
+    endpoint on another. Were every worker thread taken by requests waiting for a database
+    connection (PostgreSQL: the pool) or for the write lock (SQLite), the request that
+    holds it could never get a thread to finish on, and all would wait out their timeouts.
+    Keeping the requests at work below the threads, and below the pool, rules that out.
+    Health and metrics pass freely, so a busy instance still says it is alive."""
+
+    FREE = ("/healthz", "/metrics")
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self._gate: asyncio.Semaphore | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.FREE:
+            await self.app(scope, receive, send)
+            return
+        if self._gate is None:
+            self._gate = asyncio.Semaphore(self.limit)
+        async with self._gate:
+            await self.app(scope, receive, send)
