@@ -62,9 +62,6 @@ PHASES = (
     ("oms.inventory.repository", "reserve_where_available"),
     ("oms.inventory.batch", "_grant_part"),
     ("oms.orders.backorders", "_settle"),
-    ("oms.orders.repository", "move_backordered_to_allocated"),
-    ("oms.orders.backorders", "_statuses"),
-    ("oms.orders.repository", "set_statuses"),
     ("oms.routing.repository", "planned_of_orders"),
     ("oms.routing.repository", "touch_fulfillment_orders"),
     ("oms.kit.bulk", "next_ids"),
@@ -74,6 +71,7 @@ PHASES = (
     ("oms.inventory.repository", "insert_reservations"),
     ("oms.inventory.repository", "add_movements"),
     ("oms.orders.backorders", "_record"),
+    ("oms.orders.repository", "move_backordered_to_allocated"),
     ("oms.orders.repository", "insert_allocation_rows"),
     ("oms.routing.repository", "insert_plan_rows"),
     ("oms.routing.repository", "insert_fulfillment_order_rows"),
@@ -81,6 +79,8 @@ PHASES = (
     ("oms.orders.backorders", "_events"),
     ("oms.orders.repository", "insert_event_rows"),
     ("oms.audit", "record_many"),
+    ("oms.orders.backorders", "_statuses"),
+    ("oms.orders.repository", "set_statuses"),
     ("oms.outbox.service", "record_many"),
     ("oms.kit.bulk", "_Writer.wait"),  # the pass waiting for its queued inserts
 )

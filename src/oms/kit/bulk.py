@@ -39,6 +39,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import UpdateBase
 from sqlalchemy.sql.selectable import TableValuedAlias
 from sqlalchemy.types import TypeEngine
 
@@ -119,6 +120,63 @@ def next_ids(session: Session, model: type[Any], count: int) -> list[int]:
     first = max(largest, drawn_before.get(table.name, 0)) + 1
     drawn_before[table.name] = first + count - 1
     return list(range(first, first + count))
+
+
+def execute_behind(
+    session: Session, statement: UpdateBase, rows: Sequence[dict[str, Any]] | None = None
+) -> None:
+    """A statement whose answer nobody reads (an UPDATE), once or for each of `rows`
+    (an executemany): queued inside `writing_behind`, else executed now."""
+    writer: _Writer | None = session.info.get(_WRITER)
+    connection = session.connection()
+    compiled = None if writer is None else statement.compile(dialect=connection.dialect)
+    if (
+        writer is None
+        or compiled is None
+        or compiled.post_compile_params
+        or compiled.literal_execute_params
+    ):
+        session.execute(statement, list(rows) if rows is not None else None)
+        return
+    dialect = connection.dialect
+    processors = {
+        name: bind.type._cached_bind_processor(dialect) for name, bind in compiled.binds.items()
+    }
+    escaped: Mapping[str, str] = compiled.escaped_bind_names or {}
+
+    def bound(given: dict[str, Any] | None) -> Any:
+        values = {
+            name: value if (process := processors.get(name)) is None else process(value)
+            for name, value in compiled.construct_params(given, escape_names=False).items()
+        }
+        if compiled.positional:
+            return [values[name] for name in compiled.positiontup or ()]
+        return {escaped.get(name, name): value for name, value in values.items()}
+
+    sql = compiled.string
+    driver: Any = connection.connection.driver_connection
+    failure = dialect.loaded_dbapi.Error
+    if rows is None:
+        params = bound(None)
+
+        def send() -> None:
+            cursor = driver.cursor()
+            try:
+                cursor.execute(sql, params)
+            finally:
+                cursor.close()
+
+    else:
+        many = [bound(row) for row in rows]
+
+        def send() -> None:
+            cursor = driver.cursor()
+            try:
+                cursor.executemany(sql, many)
+            finally:
+                cursor.close()
+
+    writer.submit(_raising_as_sqlalchemy(send, sql, failure))
 
 
 @contextmanager
@@ -269,10 +327,18 @@ def _sender(
             finally:
                 cursor.close()
 
+    return _raising_as_sqlalchemy(send, sql, failure)
+
+
+def _raising_as_sqlalchemy(
+    send: Callable[[], None], sql: str, failure: type[Exception]
+) -> Callable[[], None]:
+    """`send`, its driver's errors raised as SQLAlchemy raises them (IntegrityError, …)."""
+
     def sent() -> None:
         try:
             send()
-        except failure as exc:  # as SQLAlchemy would raise it (IntegrityError, …)
+        except failure as exc:
             raise DBAPIError.instance(sql, None, exc, failure) from exc
 
     return sent

@@ -14,14 +14,15 @@ backordered units to allocated:
                    channel's rank order (a line may be shared between warehouses)
     grant       ─► `grant_many`: the units taken on the balances (a conditional UPDATE
                    for every item × warehouse at once)
-    settle      ─► the statements that read or update: line buckets, statuses, planned
-                   fulfillment orders of the order at that warehouse extended, and ids
-                   drawn for the plans and fulfillment orders to make
-    inserts     ─► reservations and their ledger rows (`record_granted`), allocations,
-                   a plan per order (reason `backorder`), fulfillment orders and their
-                   lines, one `order.allocated` event per order; written behind the pass
-                   (`bulk.writing_behind`): the database writes one batch while Python
-                   prepares the next
+    settle      ─► the reads before any write: planned fulfillment orders of the order
+                   at that warehouse (extended), ids for the plans and fulfillment
+                   orders to make
+    writes      ─► reservations and their ledger rows (`record_granted`), line buckets,
+                   allocations, a plan per order (reason `backorder`), fulfillment
+                   orders and their lines, one `order.allocated` event per order, then
+                   the statuses (read from the buckets written) and the events
+                   published; queued behind the pass (`bulk.writing_behind`): the
+                   database writes one batch while Python prepares the next
 
 No planner call per line: serving backorders is a matter of priority and stock,
 not of choosing between warehouses by cost; what a rule set decided at intake
@@ -113,8 +114,8 @@ def reallocate_backorders(
     if not taken:
         return Reallocated(more_due=len(rows) == limit)
     settled = _settle(session, taken)
-    # From here on only inserts, whose answers nobody waits for: the database writes one
-    # batch while Python prepares the next.
+    # From here on writes whose answers nobody waits for, queued: the database writes one
+    # batch while Python prepares the next; the statuses, read last, wait for them.
     with bulk.writing_behind(session):
         outcomes = record_granted(session, requests, refusals, actor=actor)
         granted = [
@@ -154,10 +155,9 @@ def _share(session: Session, rows: Sequence[BackorderRow]) -> list[_Piece]:
 
 @dataclass(frozen=True)
 class _Settled:
-    """What the pass decided before its inserts: statuses, and the ids of what it inserts."""
+    """What the pass knows before it writes: the ids of the plans and fulfillment orders."""
 
     now: dt.datetime
-    statuses: dict[int, str]
     plans: dict[int, int]
     """order id → the id of its new plan"""
     fulfillment: dict[tuple[int, int], int]
@@ -167,16 +167,10 @@ class _Settled:
 
 
 def _settle(session: Session, taken: Sequence[_Piece]) -> _Settled:
-    """The statements that read or update, before any insert: line buckets, order statuses,
-    planned fulfillment orders extended, and ids for the plans and fulfillment orders."""
+    """The reads before any write: the planned fulfillment orders to extend (and extend
+    them), and ids for the plans and fulfillment orders to make."""
     now = clock.now()
-    moved: dict[int, int] = {}
-    for piece in taken:
-        moved[piece.row.line_id] = moved.get(piece.row.line_id, 0) + piece.quantity
-    repository.move_backordered_to_allocated(session, sorted(moved.items()))
     order_ids = sorted({p.row.order_id for p in taken})
-    statuses = _statuses(session, order_ids)
-    repository.set_statuses(session, sorted(statuses.items()), now)
     planned = routing.planned_of_orders(session, order_ids)
     wanted = sorted({(p.row.order_id, p.warehouse_id) for p in taken})
     routing.touch_fulfillment_orders(
@@ -186,7 +180,6 @@ def _settle(session: Session, taken: Sequence[_Piece]) -> _Settled:
     made = routing.new_fulfillment_order_ids(session, len(new))
     return _Settled(
         now=now,
-        statuses=statuses,
         plans=dict(zip(order_ids, routing.new_plan_ids(session, len(order_ids)), strict=True)),
         fulfillment={**planned, **dict(zip(new, made, strict=True))},
         new=new,
@@ -200,11 +193,15 @@ def _record(
     *,
     actor: Principal,
 ) -> None:
-    """Allocations, plans, fulfillment orders and their lines, and the events: inserts only."""
+    """Line buckets, allocations, plans, fulfillment orders and their lines, events, then
+    the statuses (read once the buckets are written) and what is published."""
     now = settled.now
     by_order: dict[int, list[tuple[_Piece, int]]] = {}
+    moved: dict[int, int] = {}
     for piece, reservation_id in granted:
         by_order.setdefault(piece.row.order_id, []).append((piece, reservation_id))
+        moved[piece.row.line_id] = moved.get(piece.row.line_id, 0) + piece.quantity
+    repository.move_backordered_to_allocated(session, sorted(moved.items()))
     repository.insert_allocation_rows(
         session,
         [
@@ -262,7 +259,16 @@ def _record(
             for piece, reservation_id in granted
         ],
     )
-    _events(session, by_order, plans, fulfillment, settled.statuses, actor=actor, now=now)
+    published = _events(session, by_order, plans, fulfillment, actor=actor, now=now)
+    statuses = _statuses(session, sorted(by_order))
+    repository.set_statuses(session, sorted(statuses.items()), now)
+    outbox.record_many(
+        session,
+        [
+            (topic, {**payload, "status": statuses[payload["order_id"]]}, key)
+            for topic, payload, key in published
+        ],
+    )
 
 
 def _plan_row(
@@ -316,13 +322,12 @@ def _events(
     by_order: dict[int, list[tuple[_Piece, int]]],
     plans: dict[int, int],
     fulfillment: dict[tuple[int, int], int],
-    statuses: dict[int, str],
     *,
     actor: Principal,
-    now: Any,
-) -> None:
-    """One `order.allocated` per order: timeline rows and audit rows in one statement each,
-    outbox events likewise."""
+    now: dt.datetime,
+) -> list[tuple[str, dict[str, Any], str]]:
+    """One `order.allocated` per order: timeline rows and audit rows in one statement each;
+    the outbox events to publish (topic, payload, key), their status still to fill in."""
     events: list[dict[str, Any]] = []
     audits: list[dict[str, Any]] = []
     published: list[tuple[str, dict[str, Any], str]] = []
@@ -359,10 +364,10 @@ def _events(
         published.append(
             (
                 f"order.{EVENT}",
-                {"order_id": order_id, "number": row.number, "status": statuses[order_id], **data},
+                {"order_id": order_id, "number": row.number, "status": None, **data},
                 f"order:{row.number}",
             )
         )
     repository.insert_event_rows(session, events)
     audit.record_many(session, audits)
-    outbox.record_many(session, published)
+    return published

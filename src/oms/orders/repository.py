@@ -503,20 +503,22 @@ def ranked_channel_warehouses(session: Session, channel_ids: Sequence[int]) -> d
 
 def move_backordered_to_allocated(session: Session, moves: Sequence[tuple[int, int]]) -> None:
     """(line id, units): units of each line from backordered to allocated, one statement
-    (an UPDATE … FROM the moves as arrays on PostgreSQL, an executemany on SQLite)."""
+    (an UPDATE … FROM the moves as arrays on PostgreSQL, an executemany on SQLite);
+    queued inside `bulk.writing_behind`."""
     if not moves:
         return
     table = cast(Table, OrderLine.__table__)
     if bulk.is_postgresql(session):
         ids, units = zip(*moves, strict=True)
         given = bulk.unnest("moves", {"id": (Integer(), ids), "units": (Integer(), units)})
-        session.execute(
+        bulk.execute_behind(
+            session,
             update(table)
             .where(table.c.id == given.c.id)
             .values(
                 allocated=table.c.allocated + given.c.units,
                 backordered=table.c.backordered - given.c.units,
-            )
+            ),
         )
         return
     stmt = (
@@ -527,7 +529,9 @@ def move_backordered_to_allocated(session: Session, moves: Sequence[tuple[int, i
             backordered=table.c.backordered - bindparam("b_units"),
         )
     )
-    session.execute(stmt, [{"b_id": line_id, "b_units": units} for line_id, units in moves])
+    bulk.execute_behind(
+        session, stmt, [{"b_id": line_id, "b_units": units} for line_id, units in moves]
+    )
 
 
 def order_buckets(session: Session, order_ids: Sequence[int]) -> list[tuple[Any, ...]]:
@@ -554,17 +558,19 @@ def order_buckets(session: Session, order_ids: Sequence[int]) -> list[tuple[Any,
 
 
 def set_statuses(session: Session, statuses: Sequence[tuple[int, str]], at: dt.datetime) -> None:
-    """(order id, status): store each, raising the version (the ETag), one statement."""
+    """(order id, status): store each, raising the version (the ETag), one statement;
+    queued inside `bulk.writing_behind`."""
     if not statuses:
         return
     table = cast(Table, SalesOrder.__table__)
     if bulk.is_postgresql(session):
         ids, names = zip(*statuses, strict=True)
         given = bulk.unnest("statuses", {"id": (Integer(), ids), "status": (String(), names)})
-        session.execute(
+        bulk.execute_behind(
+            session,
             update(table)
             .where(table.c.id == given.c.id)
-            .values(status=given.c.status, version=table.c.version + 1, updated_at=at)
+            .values(status=given.c.status, version=table.c.version + 1, updated_at=at),
         )
         return
     stmt = (
@@ -572,7 +578,7 @@ def set_statuses(session: Session, statuses: Sequence[tuple[int, str]], at: dt.d
         .where(table.c.id == bindparam("b_id"))
         .values(status=bindparam("b_status"), version=table.c.version + 1, updated_at=at)
     )
-    session.execute(stmt, [{"b_id": i, "b_status": s} for i, s in statuses])
+    bulk.execute_behind(session, stmt, [{"b_id": i, "b_status": s} for i, s in statuses])
 
 
 def insert_allocation_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
