@@ -409,7 +409,12 @@ def servable_backorders(
 ) -> list[BackorderRow]:
     """Backordered lines of live orders, item by item in serving order (priority first, then
     earlier ship-by with none last, earlier placed, lower id), cut where the units backordered
-    before a line already take everything available to its channel for that item."""
+    before a line already take everything available to its channel for that item.
+
+    One query gives every backordered line of an item its channel has stock of, in that
+    order, with the channel's available units; the running sum per item and channel that
+    cuts is taken here, on the way through (a window function in the query would cost
+    SQLite two more sorts of every line)."""
     available = Balance.on_hand - Balance.reserved - Balance.safety_stock
     supply = (
         select(
@@ -425,35 +430,17 @@ def servable_backorders(
     if item_ids is not None:
         supply = supply.where(Balance.item_id.in_(list(item_ids)))
     supply_q = supply.subquery("supply")
-    serving_order = (
-        SalesOrder.priority.desc(),
-        case((SalesOrder.ship_by.is_(None), 1), else_=0),
-        SalesOrder.ship_by,
-        SalesOrder.placed_at,
-        SalesOrder.id,
-        OrderLine.id,
-    )
-    before = (
-        func.sum(OrderLine.backordered).over(
-            partition_by=(OrderLine.item_id, SalesOrder.channel_id),
-            order_by=serving_order,
-            rows=(None, 0),
-        )
-        - OrderLine.backordered
-    )
-    demand = (
+    stmt = (
         select(
-            OrderLine.id.label("line_id"),
-            SalesOrder.id.label("order_id"),
-            SalesOrder.number.label("number"),
-            SalesOrder.channel_id.label("channel_id"),
-            OrderLine.line_number.label("line_number"),
-            OrderLine.item_id.label("item_id"),
-            OrderLine.sku.label("sku"),
-            OrderLine.backordered.label("backordered"),
-            supply_q.c.units.label("supply"),
-            before.label("before"),
-            func.row_number().over(order_by=(OrderLine.item_id, *serving_order)).label("rank"),
+            OrderLine.id,
+            SalesOrder.id,
+            SalesOrder.number,
+            SalesOrder.channel_id,
+            OrderLine.line_number,
+            OrderLine.item_id,
+            OrderLine.sku,
+            OrderLine.backordered,
+            supply_q.c.units,
         )
         .join(SalesOrder, SalesOrder.id == OrderLine.order_id)
         .join(
@@ -467,24 +454,28 @@ def servable_backorders(
             OrderLine.backordered > 0,
             SalesOrder.status.not_in([OrderStatus.CANCELLED, OrderStatus.CLOSED]),
         )
-        .subquery("demand")
-    )
-    stmt = (
-        select(
-            demand.c.line_id,
-            demand.c.order_id,
-            demand.c.number,
-            demand.c.channel_id,
-            demand.c.line_number,
-            demand.c.item_id,
-            demand.c.sku,
-            demand.c.backordered,
+        .order_by(
+            OrderLine.item_id,
+            SalesOrder.priority.desc(),
+            case((SalesOrder.ship_by.is_(None), 1), else_=0),
+            SalesOrder.ship_by,
+            SalesOrder.placed_at,
+            SalesOrder.id,
+            OrderLine.id,
         )
-        .where(demand.c.before < demand.c.supply)
-        .order_by(demand.c.rank)
-        .limit(limit)
     )
-    return [BackorderRow(*row) for row in session.execute(stmt)]
+    found: list[BackorderRow] = []
+    before: dict[tuple[int, int], int] = {}
+    for *fields, units in session.execute(stmt):
+        row = BackorderRow(*fields)
+        key = (row.item_id, row.channel_id)
+        taken = before.get(key, 0)
+        before[key] = taken + row.backordered
+        if taken < units:
+            found.append(row)
+            if len(found) == limit:
+                break
+    return found
 
 
 def ranked_channel_warehouses(session: Session, channel_ids: Sequence[int]) -> dict[int, list[int]]:
