@@ -111,6 +111,28 @@ def easypost_delivered(tracking_number: str) -> dict[str, Any]:
     }
 
 
+def simulator_for(
+    warehouse: str, served: str, auth_headers: AuthHeaders, admin: dict[str, str], **given: Any
+) -> WmsSimulator:
+    """A quick WMS simulator for `warehouse`, pushed to by Item OMS."""
+    simulator = WmsSimulator(
+        WmsSimulatorConfig(
+            warehouse=warehouse,
+            api_key=secret_of(auth_headers("warehouse", warehouses=[warehouse])),
+            oms_url=served,
+            port=0,
+            ack_delay=0.05,
+            pick_delay=0.05,
+            pack_delay=0.05,
+            ship_delay=0.05,
+            seed=7,
+            **{"short_rate": 0.0, **given},
+        )
+    ).start()
+    simulator.register(secret_of(admin))
+    return simulator
+
+
 def test_an_order_travels_from_intake_to_delivered_over_real_http(
     db: Database, served: str, auth_headers: AuthHeaders
 ) -> None:
@@ -191,3 +213,48 @@ def test_an_order_travels_from_intake_to_delivered_over_real_http(
     assert events["order.shipped"]["lines"][0]["tracking_numbers"] == [tracking]
     assert tracking in json.dumps(events["shipment.confirmed"])
     assert tracking in json.dumps(events["order.delivered"])
+
+
+def test_a_short_pick_is_shipped_by_the_next_warehouse_over_real_http(
+    db: Database, served: str, auth_headers: AuthHeaders
+) -> None:
+    with db.transaction() as session:
+        # Only DAL and RNO hold ABC-1: what DAL does not ship can only go to RNO.
+        factories.network(session, on_hand={("ABC-1", "DAL"): 5, ("ABC-1", "RNO"): 9})
+    admin = auth_headers("admin")
+    short = simulator_for("DAL", served, auth_headers, admin, short_rate=1.0)
+    whole = simulator_for("RNO", served, auth_headers, admin)
+    http = httpx.Client(base_url=served, timeout=10)
+    try:
+        taken = http.post(
+            "/api/v1/orders",
+            headers=auth_headers("integration", channels=["web"]),
+            json={
+                "channel": "web",
+                "external_id": "E2E-SHORT",
+                "currency": "USD",
+                "customer": {"name": "Ada Lovelace", "email": "ada@example.com"},
+                "ship_to": factories.NEW_YORK,
+                "lines": [{"sku": "ABC-1", "quantity": 4, "unit_price": "19.99"}],
+            },
+        )
+        assert taken.status_code == 201, taken.text
+        order_id = taken.json()["order"]["id"]
+
+        def order() -> dict[str, Any]:
+            return dict(http.get(f"/api/v1/orders/{order_id}", headers=admin).json())
+
+        shipped = wait_for(lambda: order()["status"] == "shipped" and order(), "shipped")
+    finally:
+        http.close()
+        short.stop()
+        whole.stop()
+
+    assert short.counters.short == 1
+    assert whole.counters.shipped == 1
+    by_warehouse = {fo["warehouse"]: fo["status"] for fo in shipped["fulfillment_orders"]}
+    assert by_warehouse == {"DAL": "shipped", "RNO": "shipped"}
+    [line] = shipped["lines"]
+    assert line["shipped"] == 4
+    with db.transaction() as session:
+        assert balances.verify(session).ok
