@@ -80,9 +80,11 @@ class WorkOrder:
     def from_json(cls, data: Mapping[str, Any]) -> WorkOrder:
         """Read a fulfillment order from a webhook or a list answer; ValueError if malformed."""
         try:
+            # A line whose units all went elsewhere (cancelled, re-routed) has none to pick.
             lines = tuple(
                 WorkLine(int(line["line_number"]), str(line["sku"]), int(line["quantity"]))
                 for line in data["lines"]
+                if int(line["quantity"]) > 0
             )
             order = cls(
                 id=int(data["id"]),
@@ -92,7 +94,7 @@ class WorkOrder:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(f"not a fulfillment order: {exc!r}") from exc
-        if not lines or any(line.quantity < 1 for line in lines):
+        if not lines:
             raise ValueError(f"{order.number} has no units to pick")
         return order
 

@@ -207,3 +207,18 @@ def test_a_fulfillment_order_is_read_from_a_webhook_or_a_list_answer() -> None:
 def test_a_malformed_fulfillment_order_is_refused(data: dict[str, object]) -> None:
     with pytest.raises(ValueError, match=r"not a fulfillment order|has no units to pick"):
         WorkOrder.from_json(data)
+
+
+def test_lines_with_no_units_left_are_not_picked() -> None:
+    order = WorkOrder.from_json(
+        {
+            "id": 32,
+            "number": "FO-000032",
+            "lines": [
+                {"line_number": 1, "sku": "BRK-L", "quantity": 0},
+                {"line_number": 2, "sku": "MUG-CER", "quantity": 8},
+            ],
+        }
+    )
+
+    assert [(line.line_number, line.quantity) for line in order.lines] == [(2, 8)]
