@@ -322,7 +322,7 @@ def planned_of_orders(session: Session, order_ids: Sequence[int]) -> dict[tuple[
     stmt = select(
         FulfillmentOrder.order_id, FulfillmentOrder.warehouse_id, FulfillmentOrder.id
     ).where(
-        FulfillmentOrder.order_id.in_(list(order_ids)),
+        bulk.among(session, FulfillmentOrder.order_id, order_ids),
         FulfillmentOrder.status == FulfillmentStatus.PLANNED,
     )
     return {(int(o), int(w)): int(i) for o, w, i in session.execute(stmt)}

@@ -149,3 +149,16 @@ def test_a_write_that_failed_behind_is_raised_as_sqlalchemy_raises_it(db: Databa
 
     with db.transaction() as session:
         assert list(session.scalars(select(AuditEntry.id))) == [taken]
+
+
+def test_among_takes_more_values_than_a_statement_may_have_parameters(db: Database) -> None:
+    with db.transaction() as session:
+        ids = bulk.insert_with_ids(session, AuditEntry, audit_rows(3))
+    many = [*ids[:2], *range(10**6, 10**6 + 40_000)]
+
+    with db.transaction() as session:
+        wanted = select(AuditEntry.id).where(bulk.among(session, AuditEntry.id, many))
+        found = session.scalars(wanted)
+        assert sorted(found) == ids[:2]
+        none = select(AuditEntry.id).where(bulk.among(session, AuditEntry.id, []))
+        assert list(session.scalars(none)) == []
