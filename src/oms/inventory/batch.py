@@ -114,10 +114,12 @@ def record_granted(
     refusals: Sequence[InsufficientStock | None],
     *,
     actor: Principal,
+    ids: Sequence[int] | None = None,
 ) -> list[Outcome]:
     """The second half of `reserve_many`: the reservations and ledger rows of the requests
-    `grant_many` granted (by item and warehouse, then in arrival order); one outcome per
-    request, in the order given."""
+    `grant_many` granted (by item and warehouse, then in arrival order; `ids` for them in
+    that order when drawn beforehand, `new_reservation_ids`); one outcome per request, in
+    the order given."""
     outcomes: list[Outcome] = [r for r in refusals if r is not None]
     granted = sorted(
         (i for i, refusal in enumerate(refusals) if refusal is None),
@@ -125,13 +127,17 @@ def record_granted(
     )
     if not granted:
         return outcomes
-    availability.mark_changed(session, {requests[i].item_id for i in granted})
     found: list[Outcome | None] = list(refusals)
-    for i, made in zip(
-        granted, _record(session, [requests[i] for i in granted], actor=actor), strict=True
-    ):
-        found[i] = made
+    made = _record(session, [requests[i] for i in granted], actor=actor, ids=ids)
+    for i, reservation in zip(granted, made, strict=True):
+        found[i] = reservation
+    availability.mark_changed(session, {requests[i].item_id for i in granted})
     return [o for o in found if o is not None]
+
+
+def new_reservation_ids(session: Session, count: int) -> list[int]:
+    """Ids for `count` reservations to record in this transaction (`record_granted`)."""
+    return stock.new_reservation_ids(session, count)
 
 
 def _grant_part(session: Session, item_id: int, warehouse_id: int, quantities: list[int]) -> int:
@@ -153,7 +159,11 @@ def _grant_part(session: Session, item_id: int, warehouse_id: int, quantities: l
 
 
 def _record(
-    session: Session, granted: Sequence[ReservationRequest], *, actor: Principal
+    session: Session,
+    granted: Sequence[ReservationRequest],
+    *,
+    actor: Principal,
+    ids: Sequence[int] | None = None,
 ) -> list[Granted]:
     now = clock.now()
     rows: list[dict[str, Any]] = []
@@ -173,7 +183,12 @@ def _record(
                 "actor": (r.actor or actor).label,
             }
         )
-    ids = stock.insert_reservations(session, rows)
+    if ids is None:
+        ids = stock.insert_reservations(session, rows)
+    else:
+        stock.insert_reservation_rows(
+            session, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)]
+        )
     stock.add_movements(
         session,
         [

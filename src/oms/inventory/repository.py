@@ -491,11 +491,14 @@ def effective_safety_stock(session: Session, item_id: int, warehouse_id: int) ->
 
 
 def mark_items(session: Session, item_ids: Iterable[int]) -> None:
-    """Note that these items' stock changed (once per item until the next publication)."""
+    """Note that these items' stock changed (once per item until the next publication);
+    queued inside `bulk.writing_behind`."""
     now = clock.now()
-    _insert_ignore(
-        session, AvailabilityMark, [{"item_id": i, "marked_at": now} for i in sorted(set(item_ids))]
-    )
+    rows = [{"item_id": i, "marked_at": now} for i in sorted(set(item_ids))]
+    if rows:
+        module: Any = postgresql if bulk.is_postgresql(session) else sqlite
+        table = cast(Table, AvailabilityMark.__table__)
+        bulk.execute_behind(session, module.insert(table).on_conflict_do_nothing(), rows)
 
 
 def take_marks(session: Session, *, limit: int) -> list[int]:
@@ -802,6 +805,16 @@ def on_hand_moved_since(
 def insert_reservations(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
     """Insert many reservations in one statement; their ids, in the order of `rows`."""
     return bulk.insert_with_ids(session, Reservation, rows)
+
+
+def new_reservation_ids(session: Session, count: int) -> list[int]:
+    """Ids for `count` reservations this transaction will insert (`insert_reservation_rows`)."""
+    return bulk.next_ids(session, Reservation, count)
+
+
+def insert_reservation_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Many reservations of one shape, their ids given, in one statement."""
+    bulk.insert_rows(session, Reservation, rows)
 
 
 def channel_fingerprints(session: Session) -> dict[int, str]:

@@ -7,17 +7,16 @@ backordered units to allocated:
 
     one query   ─► backordered lines of live orders, item by item in serving order
                    (priority high first, then ship-by earliest with none last, then
-                   placed earliest, then order id), with a window running sum per item
-                   and channel cutting every line whose predecessors already take all
-                   the channel's available units of the item
+                   placed earliest, then order id), cut where the lines before one
+                   already take all its channel's available units of the item
     one pass    ─► each line takes what is left at its channel's warehouses, in the
                    channel's rank order (a line may be shared between warehouses)
     grant       ─► `grant_many`: the units taken on the balances (a conditional UPDATE
                    for every item × warehouse at once)
     settle      ─► the reads before any write: planned fulfillment orders of the order
-                   at that warehouse (extended), ids for the plans and fulfillment
-                   orders to make
-    writes      ─► reservations and their ledger rows (`record_granted`), line buckets,
+                   at that warehouse (extended), ids for the reservations, plans and
+                   fulfillment orders to make
+    writes      ─► line buckets, reservations and their ledger rows (`record_granted`),
                    allocations, a plan per order (reason `backorder`), fulfillment
                    orders and their lines, one `order.allocated` event per order, then
                    the statuses (read from the buckets written) and the events
@@ -35,7 +34,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -43,7 +42,13 @@ from oms import audit
 from oms.auth.principal import Principal
 from oms.catalog import repository as catalog
 from oms.inventory import balances
-from oms.inventory.batch import Granted, ReservationRequest, grant_many, record_granted
+from oms.inventory.batch import (
+    Granted,
+    ReservationRequest,
+    grant_many,
+    new_reservation_ids,
+    record_granted,
+)
 from oms.kit import bulk, clock
 from oms.orders import repository, status
 from oms.orders.repository import BackorderRow
@@ -73,8 +78,7 @@ class Reallocated:
     more_due: bool = False
 
 
-@dataclass(frozen=True)
-class _Piece:
+class _Piece(NamedTuple):
     row: BackorderRow
     warehouse_id: int
     quantity: int
@@ -117,7 +121,13 @@ def reallocate_backorders(
     # From here on writes whose answers nobody waits for, queued: the database writes one
     # batch while Python prepares the next; the statuses, read last, wait for them.
     with bulk.writing_behind(session):
-        outcomes = record_granted(session, requests, refusals, actor=actor)
+        moved: dict[int, int] = {}
+        for piece in taken:
+            moved[piece.row.line_id] = moved.get(piece.row.line_id, 0) + piece.quantity
+        repository.move_backordered_to_allocated(session, sorted(moved.items()))
+        outcomes = record_granted(
+            session, requests, refusals, actor=actor, ids=settled.reservations
+        )
         granted = [
             (p, outcome.id)
             for p, outcome in zip(pieces, outcomes, strict=True)
@@ -155,9 +165,11 @@ def _share(session: Session, rows: Sequence[BackorderRow]) -> list[_Piece]:
 
 @dataclass(frozen=True)
 class _Settled:
-    """What the pass knows before it writes: the ids of the plans and fulfillment orders."""
+    """What the pass knows before it writes: the ids of what it inserts."""
 
     now: dt.datetime
+    reservations: list[int]
+    """ids for the reservations of the pieces taken, in the order `record_granted` makes them"""
     plans: dict[int, int]
     """order id → the id of its new plan"""
     fulfillment: dict[tuple[int, int], int]
@@ -168,7 +180,7 @@ class _Settled:
 
 def _settle(session: Session, taken: Sequence[_Piece]) -> _Settled:
     """The reads before any write: the planned fulfillment orders to extend (and extend
-    them), and ids for the plans and fulfillment orders to make."""
+    them), and ids for the reservations, plans and fulfillment orders to make."""
     now = clock.now()
     order_ids = sorted({p.row.order_id for p in taken})
     planned = routing.planned_of_orders(session, order_ids)
@@ -180,6 +192,7 @@ def _settle(session: Session, taken: Sequence[_Piece]) -> _Settled:
     made = routing.new_fulfillment_order_ids(session, len(new))
     return _Settled(
         now=now,
+        reservations=new_reservation_ids(session, len(taken)),
         plans=dict(zip(order_ids, routing.new_plan_ids(session, len(order_ids)), strict=True)),
         fulfillment={**planned, **dict(zip(new, made, strict=True))},
         new=new,
@@ -193,15 +206,12 @@ def _record(
     *,
     actor: Principal,
 ) -> None:
-    """Line buckets, allocations, plans, fulfillment orders and their lines, events, then
-    the statuses (read once the buckets are written) and what is published."""
+    """Allocations, plans, fulfillment orders and their lines, events, then the statuses
+    (read once the buckets are written) and what is published."""
     now = settled.now
     by_order: dict[int, list[tuple[_Piece, int]]] = {}
-    moved: dict[int, int] = {}
     for piece, reservation_id in granted:
         by_order.setdefault(piece.row.order_id, []).append((piece, reservation_id))
-        moved[piece.row.line_id] = moved.get(piece.row.line_id, 0) + piece.quantity
-    repository.move_backordered_to_allocated(session, sorted(moved.items()))
     repository.insert_allocation_rows(
         session,
         [
