@@ -12,12 +12,24 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Integer, Table, and_, bindparam, delete, func, literal, select, update
+from sqlalchemy import (
+    Integer,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    literal,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from oms import sequences
 from oms.catalog.models import Channel, ChannelWarehouse, Item, Warehouse
+from oms.db import UtcDateTime
 from oms.inventory.models import (
     AvailabilityMark,
     Balance,
@@ -130,9 +142,9 @@ def reserve_where_available(
     whose available stock covers them; the pairs that got them.
 
     A conditional UPDATE per pair, in (item id, warehouse id) order so that concurrent
-    batches cannot deadlock; on PostgreSQL, from `RESERVE_AT_ONCE_FROM` pairs, two
-    statements whatever their number: the rows locked in that order, then one
-    conditional UPDATE … FROM the wanted units as arrays.
+    batches cannot deadlock; from `RESERVE_AT_ONCE_FROM` pairs, one conditional UPDATE …
+    FROM the wanted units whatever their number, after (on PostgreSQL) the rows are
+    locked in that order.
     """
     if not wanted:
         return set()
@@ -141,9 +153,10 @@ def reserve_where_available(
     now = clock.now()
     table = cast(Table, Balance.__table__)
     available = table.c.on_hand - table.c.reserved - table.c.safety_stock
-    if bulk.is_postgresql(session) and len(wanted) >= RESERVE_AT_ONCE_FROM:
+    if len(wanted) >= RESERVE_AT_ONCE_FROM:
         items, warehouses, units = zip(*sorted(wanted), strict=True)
-        given = bulk.unnest(
+        given = bulk.given_rows(
+            session,
             "wanted",
             {
                 "item_id": (Integer(), items),
@@ -154,12 +167,13 @@ def reserve_where_available(
         match = and_(
             table.c.item_id == given.c.item_id, table.c.warehouse_id == given.c.warehouse_id
         )
-        session.execute(
-            select(table.c.id)
-            .join_from(table, given, match)
-            .order_by(table.c.item_id, table.c.warehouse_id)
-            .with_for_update(of=table)
-        ).all()
+        if bulk.is_postgresql(session):
+            session.execute(
+                select(table.c.id)
+                .join_from(table, given, match)
+                .order_by(table.c.item_id, table.c.warehouse_id)
+                .with_for_update(of=table)
+            ).all()
         granted = session.execute(
             update(table)
             .where(match, available >= given.c.units)
@@ -493,12 +507,22 @@ def effective_safety_stock(session: Session, item_id: int, warehouse_id: int) ->
 def mark_items(session: Session, item_ids: Iterable[int]) -> None:
     """Note that these items' stock changed (once per item until the next publication);
     queued inside `bulk.writing_behind`."""
-    now = clock.now()
-    rows = [{"item_id": i, "marked_at": now} for i in sorted(set(item_ids))]
-    if rows:
-        module: Any = postgresql if bulk.is_postgresql(session) else sqlite
-        table = cast(Table, AvailabilityMark.__table__)
-        bulk.execute_behind(session, module.insert(table).on_conflict_do_nothing(), rows)
+    ids = sorted(set(item_ids))
+    if not ids:
+        return
+    module: Any = postgresql if bulk.is_postgresql(session) else sqlite
+    table = cast(Table, AvailabilityMark.__table__)
+    given = bulk.given_rows(session, "marked", {"item_id": (Integer(), ids)})
+    bulk.execute_behind(
+        session,
+        module.insert(table)
+        .from_select(
+            ["item_id", "marked_at"],
+            # WHERE true: SQLite reads an upsert after a bare SELECT as part of it.
+            select(given.c.item_id, literal(clock.now(), UtcDateTime())).where(true()),
+        )
+        .on_conflict_do_nothing(),
+    )
 
 
 def take_marks(session: Session, *, limit: int) -> list[int]:

@@ -32,10 +32,13 @@ import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
+from functools import partial
 from operator import itemgetter
 from typing import Any, cast
 
+from psycopg.types.json import Jsonb
 from sqlalchemy import (
+    JSON,
     Column,
     ColumnElement,
     DateTime,
@@ -55,7 +58,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.dml import UpdateBase
-from sqlalchemy.sql.selectable import TableValuedAlias
+from sqlalchemy.sql.selectable import FromClause
 from sqlalchemy.types import TypeEngine
 
 _WRITER = "oms.kit.bulk.writer"
@@ -139,22 +142,15 @@ def next_ids(session: Session, model: type[Any], count: int) -> list[int]:
     return list(range(first, first + count))
 
 
-def execute_behind(
-    session: Session, statement: UpdateBase, rows: Sequence[dict[str, Any]] | None = None
-) -> None:
-    """A statement whose answer nobody reads (an UPDATE), once or for each of `rows`
-    (an executemany): queued inside `writing_behind`, else executed now."""
+def execute_behind(session: Session, statement: UpdateBase) -> None:
+    """A statement whose answer nobody reads (an UPDATE … FROM `given_rows`, say): queued
+    inside `writing_behind`, else executed now. One statement, not an executemany: the
+    helper thread would take Python's lock back for every row, and wait for it."""
     writer: _Writer | None = session.info.get(_WRITER)
     if session.autoflush:
         session.flush()
     connection = session.connection()
-    compiled = (
-        None
-        if writer is None
-        else statement.compile(
-            dialect=connection.dialect, column_keys=list(rows[0]) if rows else None
-        )
-    )
+    compiled = None if writer is None else statement.compile(dialect=connection.dialect)
     if (
         writer is None
         or compiled is None
@@ -164,47 +160,32 @@ def execute_behind(
         or compiled.update_prefetch
     ):
         # Not to be sent as it stands (values computed as it runs): now, through SQLAlchemy.
-        session.execute(statement, list(rows) if rows is not None else None)
+        session.execute(statement)
         return
     dialect = connection.dialect
-    processors = {
-        name: bind.type._cached_bind_processor(dialect) for name, bind in compiled.binds.items()
+    values = {
+        name: value
+        if (process := compiled.binds[name].type._cached_bind_processor(dialect)) is None
+        else process(value)
+        for name, value in compiled.construct_params(escape_names=False).items()
     }
     escaped: Mapping[str, str] = compiled.escaped_bind_names or {}
-
-    def bound(given: dict[str, Any] | None) -> Any:
-        values = {
-            name: value if (process := processors.get(name)) is None else process(value)
-            for name, value in compiled.construct_params(given, escape_names=False).items()
-        }
-        if compiled.positional:
-            return [values[name] for name in compiled.positiontup or ()]
-        return {escaped.get(name, name): value for name, value in values.items()}
-
+    params: Any = (
+        [values[name] for name in compiled.positiontup or ()]
+        if compiled.positional
+        else {escaped.get(name, name): value for name, value in values.items()}
+    )
     sql = compiled.string
     driver: Any = connection.connection.driver_connection
-    failure = dialect.loaded_dbapi.Error
-    if rows is None:
-        params = bound(None)
 
-        def send() -> None:
-            cursor = driver.cursor()
-            try:
-                cursor.execute(sql, params)
-            finally:
-                cursor.close()
+    def send() -> None:
+        cursor = driver.cursor()
+        try:
+            cursor.execute(sql, params)
+        finally:
+            cursor.close()
 
-    else:
-        many = [bound(row) for row in rows]
-
-        def send() -> None:
-            cursor = driver.cursor()
-            try:
-                cursor.executemany(sql, many)
-            finally:
-                cursor.close()
-
-    writer.submit(_raising_as_sqlalchemy(send, sql, failure))
+    writer.submit(_raising_as_sqlalchemy(send, sql, dialect.loaded_dbapi.Error))
 
 
 @contextmanager
@@ -287,21 +268,34 @@ class _Writer:
         self._jobs.task_done()
 
 
-def unnest(
-    name: str, columns: Mapping[str, tuple[TypeEngine[Any], Sequence[Any]]]
-) -> TableValuedAlias:
-    """PostgreSQL only: rows given column by column (name → (type, values), all of one
-    length) as a table `name` to join in an UPDATE … FROM or a SELECT. Each column goes
-    as one array literal, written here rather than by psycopg's array dumper, which
-    looks at every element apart (a microsecond each)."""
-    arrays = [
-        sql_cast(
-            bindparam(f"{name}_{column}", value=_array_literal(values), type_=Text, unique=True),
-            ARRAY(type_),
+def given_rows(
+    session: Session, name: str, columns: Mapping[str, tuple[TypeEngine[Any], Sequence[Any]]]
+) -> FromClause:
+    """Rows given column by column (name → (type, values), all of one length) as a table
+    `name` to join in an UPDATE … FROM or a SELECT, in one parameter per column on
+    PostgreSQL (`unnest` of array literals, written here rather than by psycopg's array
+    dumper, which looks at every element apart) and one in all on SQLite (`json_each` of
+    the rows as JSON): one statement, which SQLite runs without holding Python's lock."""
+    if is_postgresql(session):
+        arrays = [
+            sql_cast(
+                bindparam(
+                    f"{name}_{column}", value=_array_literal(values), type_=Text, unique=True
+                ),
+                ARRAY(type_),
+            )
+            for column, (type_, values) in columns.items()
+        ]
+        return func.unnest(*arrays).table_valued(*columns).render_derived(name=name)
+    rows = json.dumps([list(row) for row in zip(*(v for _, v in columns.values()), strict=True)])
+    each = func.json_each(bindparam(f"{name}_rows", value=rows, type_=Text, unique=True))
+    source = each.table_valued("value")
+    return select(
+        *(
+            sql_cast(func.json_extract(source.c.value, f"$[{n}]"), type_).label(column)
+            for n, (column, (type_, _)) in enumerate(columns.items())
         )
-        for column, (type_, values) in columns.items()
-    ]
-    return func.unnest(*arrays).table_valued(*columns).render_derived(name=name)
+    ).subquery(name)
 
 
 def among(
@@ -321,6 +315,8 @@ def among(
 
 def _array_literal(values: Sequence[Any]) -> str:
     """A PostgreSQL array literal of numbers, strings, datetimes and None."""
+    if all(type(value) is int for value in values):
+        return "{" + ",".join(map(str, values)) + "}"
     return "{" + ",".join(_element(value) for value in values) + "}"
 
 
@@ -346,8 +342,11 @@ def _sender(
     connection: Connection, table: Table, rows: Sequence[dict[str, Any]]
 ) -> Callable[[], None]:
     """What sends the rows to the driver (COPY on PostgreSQL, its executemany on SQLite),
-    everything but the sending settled here, in the caller's thread."""
-    names, values = _bound(connection, table, rows)
+    everything but the sending settled here, in the caller's thread: the values bound
+    (JSON documents serialized) before the sender runs, so that a helper thread sending
+    them keeps the database busy rather than Python."""
+    names, bound = _bound(connection, table, rows)
+    values = list(bound)
     quote = connection.dialect.identifier_preparer
     target = f"{quote.format_table(table)} ({', '.join(quote.quote(name) for name in names)})"
     driver: Any = connection.connection.driver_connection
@@ -364,12 +363,16 @@ def _sender(
                     copy.write_row(row)
 
     else:
-        sql = f"INSERT INTO {target} VALUES ({', '.join('?' for _ in names)})"  # noqa: S608
+        # One statement over the rows as JSON, which SQLite runs without holding Python's
+        # lock (an executemany takes it back for every row, and waits for it).
+        picked = ", ".join(f"json_extract(value, '$[{n}]')" for n in range(len(names)))
+        sql = f"INSERT INTO {target} SELECT {picked} FROM json_each(?)"  # noqa: S608
+        payload = json.dumps(values, default=_json_scalar)
 
         def send() -> None:
             cursor = driver.cursor()
             try:
-                cursor.executemany(sql, values)
+                cursor.execute(sql, (payload,))
             finally:
                 cursor.close()
 
@@ -422,8 +425,11 @@ def _bound(
 
 def _binder(connection: Connection, column: Column[Any]) -> Callable[[Any], Any] | None:
     """The column's bind processor, if it has one; remembering its answers for timestamps
-    (a batch repeats its `now`)."""
+    (a batch repeats its `now`), serializing JSON documents at once for psycopg (which
+    would otherwise serialize them as it sends them)."""
     process = column.type._cached_bind_processor(connection.dialect)
+    if process is not None and isinstance(column.type, JSON):
+        return partial(_serialized, process)
     if process is None or not _holds_datetimes(column):
         return process
     seen: dict[Any, Any] = {}
@@ -436,6 +442,24 @@ def _binder(connection: Connection, column: Column[Any]) -> Callable[[Any], Any]
             return found
 
     return bind
+
+
+def _serialized(process: Callable[[Any], Any], value: Any) -> Any:
+    found = process(value)
+    if isinstance(found, Jsonb) and found.dumps is None:
+        return Jsonb(json.dumps(found.obj), dumps=_same)
+    return found
+
+
+def _json_scalar(value: Any) -> Any:
+    """A bound value JSON has no word for, as SQLite would store it (a Decimal as text)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not for a bulk insert")
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _bind(connection: Connection, column: Column[Any], value: Any) -> Any:

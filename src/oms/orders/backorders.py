@@ -113,11 +113,11 @@ def reallocate_backorders(
         )
         for p in pieces
     ]
+    settled = _settle(session, pieces)
     refusals = grant_many(session, requests)
     taken = [p for p, refusal in zip(pieces, refusals, strict=True) if refusal is None]
     if not taken:
         return Reallocated(more_due=len(rows) == limit)
-    settled = _settle(session, taken)
     # From here on writes whose answers nobody waits for, queued: the database writes one
     # batch while Python prepares the next; the statuses, read last, wait for them.
     with bulk.writing_behind(session):
@@ -125,8 +125,12 @@ def reallocate_backorders(
         for piece in taken:
             moved[piece.row.line_id] = moved.get(piece.row.line_id, 0) + piece.quantity
         repository.move_backordered_to_allocated(session, sorted(moved.items()))
+        extended = {(p.row.order_id, p.warehouse_id) for p in taken} & settled.planned.keys()
+        routing.touch_fulfillment_orders(
+            session, sorted(settled.planned[key] for key in extended), settled.now
+        )
         outcomes = record_granted(
-            session, requests, refusals, actor=actor, ids=settled.reservations
+            session, requests, refusals, actor=actor, ids=settled.reservations[: len(taken)]
         )
         granted = [
             (p, outcome.id)
@@ -165,11 +169,15 @@ def _share(session: Session, rows: Sequence[BackorderRow]) -> list[_Piece]:
 
 @dataclass(frozen=True)
 class _Settled:
-    """What the pass knows before it writes: the ids of what it inserts."""
+    """What the pass reads before it grants and writes, for every piece (those refused
+    then leave their ids unused): the planned fulfillment orders it may extend, and ids
+    for what it inserts."""
 
     now: dt.datetime
+    planned: dict[tuple[int, int], int]
+    """(order id, warehouse id) → the order's fulfillment order still planned there"""
     reservations: list[int]
-    """ids for the reservations of the pieces taken, in the order `record_granted` makes them"""
+    """ids for the reservations, in the order `record_granted` makes them"""
     plans: dict[int, int]
     """order id → the id of its new plan"""
     fulfillment: dict[tuple[int, int], int]
@@ -178,21 +186,17 @@ class _Settled:
     """(order id, warehouse id) of the fulfillment orders to make"""
 
 
-def _settle(session: Session, taken: Sequence[_Piece]) -> _Settled:
-    """The reads before any write: the planned fulfillment orders to extend (and extend
-    them), and ids for the reservations, plans and fulfillment orders to make."""
-    now = clock.now()
-    order_ids = sorted({p.row.order_id for p in taken})
+def _settle(session: Session, pieces: Sequence[_Piece]) -> _Settled:
+    """The reads, before any write: planned fulfillment orders, and ids for the
+    reservations, plans and fulfillment orders to make."""
+    order_ids = sorted({p.row.order_id for p in pieces})
     planned = routing.planned_of_orders(session, order_ids)
-    wanted = sorted({(p.row.order_id, p.warehouse_id) for p in taken})
-    routing.touch_fulfillment_orders(
-        session, sorted(planned[key] for key in wanted if key in planned), now
-    )
-    new = [key for key in wanted if key not in planned]
+    new = sorted({(p.row.order_id, p.warehouse_id) for p in pieces} - planned.keys())
     made = routing.new_fulfillment_order_ids(session, len(new))
     return _Settled(
-        now=now,
-        reservations=new_reservation_ids(session, len(taken)),
+        now=clock.now(),
+        planned=planned,
+        reservations=new_reservation_ids(session, len(pieces)),
         plans=dict(zip(order_ids, routing.new_plan_ids(session, len(order_ids)), strict=True)),
         fulfillment={**planned, **dict(zip(new, made, strict=True))},
         new=new,
@@ -235,6 +239,9 @@ def _record(
         ],
     )
     first = {order_id: pieces[0][0].row for order_id, pieces in by_order.items()}
+    warehouses_of = {
+        order_id: {p.warehouse_id for p, _ in pieces} for order_id, pieces in by_order.items()
+    }
     fulfillment = settled.fulfillment
     routing.insert_fulfillment_order_rows(
         session,
@@ -252,6 +259,7 @@ def _record(
                 "version": 1,
             }
             for order_id, warehouse_id in settled.new
+            if order_id in by_order and warehouse_id in warehouses_of[order_id]
         ],
     )
     routing.insert_fulfillment_line_rows(

@@ -18,7 +18,6 @@ from sqlalchemy import (
     String,
     Table,
     and_,
-    bindparam,
     case,
     exists,
     func,
@@ -493,35 +492,21 @@ def ranked_channel_warehouses(session: Session, channel_ids: Sequence[int]) -> d
 
 
 def move_backordered_to_allocated(session: Session, moves: Sequence[tuple[int, int]]) -> None:
-    """(line id, units): units of each line from backordered to allocated, one statement
-    (an UPDATE … FROM the moves as arrays on PostgreSQL, an executemany on SQLite);
-    queued inside `bulk.writing_behind`."""
+    """(line id, units): units of each line from backordered to allocated, in one UPDATE …
+    FROM the moves; queued inside `bulk.writing_behind`."""
     if not moves:
         return
     table = cast(Table, OrderLine.__table__)
-    if bulk.is_postgresql(session):
-        ids, units = zip(*moves, strict=True)
-        given = bulk.unnest("moves", {"id": (Integer(), ids), "units": (Integer(), units)})
-        bulk.execute_behind(
-            session,
-            update(table)
-            .where(table.c.id == given.c.id)
-            .values(
-                allocated=table.c.allocated + given.c.units,
-                backordered=table.c.backordered - given.c.units,
-            ),
-        )
-        return
-    stmt = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"))
-        .values(
-            allocated=table.c.allocated + bindparam("b_units"),
-            backordered=table.c.backordered - bindparam("b_units"),
-        )
-    )
+    ids, units = zip(*moves, strict=True)
+    given = bulk.given_rows(session, "moves", {"id": (Integer(), ids), "units": (Integer(), units)})
     bulk.execute_behind(
-        session, stmt, [{"b_id": line_id, "b_units": units} for line_id, units in moves]
+        session,
+        update(table)
+        .where(table.c.id == given.c.id)
+        .values(
+            allocated=table.c.allocated + given.c.units,
+            backordered=table.c.backordered - given.c.units,
+        ),
     )
 
 
@@ -549,27 +534,21 @@ def order_buckets(session: Session, order_ids: Sequence[int]) -> list[tuple[Any,
 
 
 def set_statuses(session: Session, statuses: Sequence[tuple[int, str]], at: dt.datetime) -> None:
-    """(order id, status): store each, raising the version (the ETag), one statement;
-    queued inside `bulk.writing_behind`."""
+    """(order id, status): store each, raising the version (the ETag), in one UPDATE …
+    FROM the statuses; queued inside `bulk.writing_behind`."""
     if not statuses:
         return
     table = cast(Table, SalesOrder.__table__)
-    if bulk.is_postgresql(session):
-        ids, names = zip(*statuses, strict=True)
-        given = bulk.unnest("statuses", {"id": (Integer(), ids), "status": (String(), names)})
-        bulk.execute_behind(
-            session,
-            update(table)
-            .where(table.c.id == given.c.id)
-            .values(status=given.c.status, version=table.c.version + 1, updated_at=at),
-        )
-        return
-    stmt = (
-        update(table)
-        .where(table.c.id == bindparam("b_id"))
-        .values(status=bindparam("b_status"), version=table.c.version + 1, updated_at=at)
+    ids, names = zip(*statuses, strict=True)
+    given = bulk.given_rows(
+        session, "statuses", {"id": (Integer(), ids), "status": (String(), names)}
     )
-    bulk.execute_behind(session, stmt, [{"b_id": i, "b_status": s} for i, s in statuses])
+    bulk.execute_behind(
+        session,
+        update(table)
+        .where(table.c.id == given.c.id)
+        .values(status=given.c.status, version=table.c.version + 1, updated_at=at),
+    )
 
 
 def insert_allocation_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:

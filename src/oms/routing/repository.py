@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import JSON, and_, case, column, func, insert, select, table, update
+from sqlalchemy import JSON, Table, and_, case, column, func, insert, select, table, update
 from sqlalchemy.orm import Session
 
 from oms.catalog.models import ChannelWarehouse, Warehouse
@@ -342,13 +342,15 @@ def insert_fulfillment_order_rows(session: Session, rows: Sequence[dict[str, Any
 def touch_fulfillment_orders(
     session: Session, fulfillment_order_ids: Sequence[int], at: dt.datetime
 ) -> None:
-    """Fulfillment orders extended: version raised, updated now."""
+    """Fulfillment orders extended: version raised, updated now; queued inside
+    `bulk.writing_behind`."""
     if fulfillment_order_ids:
-        session.execute(
-            update(FulfillmentOrder)
-            .where(FulfillmentOrder.id.in_(list(fulfillment_order_ids)))
-            .values(version=FulfillmentOrder.version + 1, updated_at=at)
-            .execution_options(synchronize_session=False)
+        orders = cast(Table, FulfillmentOrder.__table__)
+        bulk.execute_behind(
+            session,
+            update(orders)
+            .where(bulk.among(session, orders.c.id, fulfillment_order_ids))
+            .values(version=orders.c.version + 1, updated_at=at),
         )
 
 

@@ -201,3 +201,23 @@ def test_a_pass_over_many_backorders_records_each_one_like_a_single_one(empty: D
         ).all()
         assert sorted(p["order_id"] for p in published) == ids[:105]
         assert balances.verify(session).ok
+
+
+def test_a_backorder_joins_the_order_s_planned_fulfillment_order_at_that_warehouse(
+    empty: Database,
+) -> None:
+    with empty.transaction() as session:
+        order_id = orders.order(session, "1", lines=[("XYZ-9", 1), ("ABC-1", 2)])
+        [planned] = routing.fulfillment_orders_of_order(session, order_id)
+        stock.stock(session, "ABC-1", "DAL", 2)
+
+    reallocate(empty)
+
+    with empty.transaction() as session:
+        [extended] = routing.fulfillment_orders_of_order(session, order_id)
+        assert (extended.id, extended.version) == (planned.id, planned.version + 1)
+        lines = routing.lines_of_fulfillment_orders(session, [extended.id])
+        assert sorted((line.sku, line.quantity) for line in lines) == [("ABC-1", 2), ("XYZ-9", 1)]
+        found, _ = orders.stored(session, order_id)
+        assert found.status == OrderStatus.ALLOCATED
+        assert balances.verify(session).ok
