@@ -8,17 +8,20 @@ RETURNING costs psycopg a parse of every page's SQL text, and SQLAlchemy sends
 it to SQLite one row at a time when the ids must come back in the order of the
 rows (SQLite does not promise the order of RETURNING).
 
-So from `DIRECT_FROM` rows on, rows go straight to the driver: COPY … FROM
-STDIN on PostgreSQL, the driver's executemany on SQLite; each value bound as its
-column's type binds it (a UTC timestamp checked, a JSON document serialized, a
-repeated timestamp converted once), columns left out at their default, a
-failure raised as SQLAlchemy raises it. These writes go past SQLAlchemy's
-statement events (and its echo). Ids the caller needs are drawn first
-(`next_ids`): from the column's sequence on PostgreSQL, after the largest id on
-SQLite, whose one write lock the transaction holds.
+So from `DIRECT_FROM` rows on, rows go straight to the driver: a binary COPY …
+FROM STDIN on PostgreSQL, one INSERT … SELECT over the rows as JSON
+(`json_each`) on SQLite; each value bound as its column's type binds it (a UTC
+timestamp checked, a JSON document serialized, a repeated timestamp converted
+once), columns left out at their default, a failure raised as SQLAlchemy raises
+it. These writes go past SQLAlchemy's statement events (and its echo). Ids the
+caller needs are drawn first (`next_ids`): from the column's sequence on
+PostgreSQL, after the largest id on SQLite, whose one write lock the
+transaction holds. Updates of many rows join the rows given as a table
+(`given_rows`: arrays on PostgreSQL, JSON on SQLite), one statement each.
 
-`writing_behind` lets a pass of many inserts overlap the database's work with
-its own: a helper thread sends each batch while the caller builds the next.
+`writing_behind` lets a pass of many writes overlap the database's work with
+its own: a helper thread sends each batch (`insert_rows`, `execute_behind`, and
+queries whose answer can wait, `read_behind`) while the caller builds the next.
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import QueryableAttribute, Session
 from sqlalchemy.sql.dml import UpdateBase
-from sqlalchemy.sql.selectable import FromClause
+from sqlalchemy.sql.selectable import FromClause, Select
 from sqlalchemy.types import TypeEngine
 
 _WRITER = "oms.kit.bulk.writer"
@@ -149,20 +152,85 @@ def execute_behind(session: Session, statement: UpdateBase) -> None:
     writer: _Writer | None = session.info.get(_WRITER)
     if session.autoflush:
         session.flush()
-    connection = session.connection()
-    compiled = None if writer is None else statement.compile(dialect=connection.dialect)
+    sent = None if writer is None else _for_driver(session.connection(), statement)
+    if writer is None or sent is None:
+        session.execute(statement)
+        return
+    driver, sql, params, failure = sent
+
+    def send() -> None:
+        cursor = driver.cursor()
+        try:
+            cursor.execute(sql, params)
+        finally:
+            cursor.close()
+
+    writer.submit(_raising_as_sqlalchemy(send, sql, failure))
+
+
+def read_behind(
+    session: Session, statement: Select[*tuple[Any, ...]]
+) -> Callable[[], list[tuple[Any, ...]]]:
+    """A query whose answer is wanted later: inside `writing_behind` queued after the writes
+    before it (the caller goes on meanwhile, and the writes after it need not wait for
+    the answer), else run now; what it gives waits for the rows, as the driver gives them
+    (no type processing: plain numbers, strings and booleans)."""
+    writer: _Writer | None = session.info.get(_WRITER)
+    if session.autoflush:
+        session.flush()
+    sent = None if writer is None else _for_driver(session.connection(), statement)
+    if writer is None or sent is None:
+        rows = [tuple(row) for row in session.execute(statement)]
+        return lambda: rows
+    driver, sql, params, failure = sent
+    found: list[tuple[Any, ...]] = []
+    done = threading.Event()
+    failed: list[BaseException] = []
+
+    def read() -> None:
+        cursor = driver.cursor()
+        try:
+            cursor.execute(sql, params)
+            found.extend(tuple(row) for row in cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def job() -> None:
+        try:
+            _raising_as_sqlalchemy(read, sql, failure)()
+        except BaseException as exc:
+            failed.append(exc)
+            raise
+        finally:
+            done.set()
+
+    def answer() -> list[tuple[Any, ...]]:
+        while not done.wait(0.05):
+            if writer.stopped:  # a write before it failed: that is the error to see
+                writer.wait()
+                raise RuntimeError("the writes queued before this query were called off")
+        if failed:
+            raise failed[0]
+        return found
+
+    writer.submit(job)
+    return answer
+
+
+def _for_driver(
+    connection: Connection, statement: UpdateBase | Select[*tuple[Any, ...]]
+) -> tuple[Any, str, Any, type[Exception]] | None:
+    """The statement as its driver takes it (connection, SQL, bound parameters, error class),
+    or None when it cannot go as it stands (values SQLAlchemy computes as it runs it)."""
+    dialect = connection.dialect
+    compiled: Any = statement.compile(dialect=dialect)
     if (
-        writer is None
-        or compiled is None
-        or compiled.post_compile_params
+        compiled.post_compile_params
         or compiled.literal_execute_params
         or compiled.insert_prefetch
         or compiled.update_prefetch
     ):
-        # Not to be sent as it stands (values computed as it runs): now, through SQLAlchemy.
-        session.execute(statement)
-        return
-    dialect = connection.dialect
+        return None
     values = {
         name: value
         if (process := compiled.binds[name].type._cached_bind_processor(dialect)) is None
@@ -175,17 +243,8 @@ def execute_behind(session: Session, statement: UpdateBase) -> None:
         if compiled.positional
         else {escaped.get(name, name): value for name, value in values.items()}
     )
-    sql = compiled.string
     driver: Any = connection.connection.driver_connection
-
-    def send() -> None:
-        cursor = driver.cursor()
-        try:
-            cursor.execute(sql, params)
-        finally:
-            cursor.close()
-
-    writer.submit(_raising_as_sqlalchemy(send, sql, dialect.loaded_dbapi.Error))
+    return driver, compiled.string, params, dialect.loaded_dbapi.Error
 
 
 @contextmanager
@@ -233,6 +292,11 @@ class _Writer:
 
     def submit(self, job: Callable[[], None]) -> None:
         self._jobs.put(job)
+
+    @property
+    def stopped(self) -> bool:
+        """True once a write failed or the writes were called off (the rest are skipped)."""
+        return self._cancelled
 
     def wait(self) -> None:
         """Until every queued write is done; raises the first that failed."""

@@ -32,7 +32,7 @@ for the next pass.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -129,6 +129,8 @@ def reallocate_backorders(
         routing.touch_fulfillment_orders(
             session, sorted(settled.planned[key] for key in extended), settled.now
         )
+        # The orders' buckets read once their lines are written, the answer kept for later.
+        buckets = repository.order_buckets(session, sorted({p.row.order_id for p in taken}))
         outcomes = record_granted(
             session, requests, refusals, actor=actor, ids=settled.reservations[: len(taken)]
         )
@@ -137,7 +139,7 @@ def reallocate_backorders(
             for p, outcome in zip(pieces, outcomes, strict=True)
             if isinstance(outcome, Granted)
         ]
-        _record(session, granted, settled, actor=actor)
+        _record(session, granted, settled, buckets, actor=actor)
     return Reallocated(
         lines=len({p.row.line_id for p, _ in granted}),
         units=sum(p.quantity for p, _ in granted),
@@ -207,6 +209,7 @@ def _record(
     session: Session,
     granted: Sequence[tuple[_Piece, int]],
     settled: _Settled,
+    buckets: Callable[[], list[tuple[Any, ...]]],
     *,
     actor: Principal,
 ) -> None:
@@ -278,7 +281,7 @@ def _record(
         ],
     )
     published = _events(session, by_order, plans, fulfillment, actor=actor, now=now)
-    statuses = _statuses(session, sorted(by_order))
+    statuses = _statuses(buckets)
     repository.set_statuses(session, sorted(statuses.items()), now)
     outbox.record_many(
         session,
@@ -327,9 +330,10 @@ def _plan_row(
     }
 
 
-def _statuses(session: Session, order_ids: Sequence[int]) -> dict[int, str]:
+def _statuses(buckets: Callable[[], list[tuple[Any, ...]]]) -> dict[int, str]:
+    """order id → its status, from `repository.order_buckets`."""
     found: dict[int, str] = {}
-    for order_id, accepted, closed, *sums in repository.order_buckets(session, order_ids):
+    for order_id, accepted, closed, *sums in buckets():
         total = status.Buckets(*(int(s or 0) for s in sums))
         found[int(order_id)] = status.derive([total], accepted=bool(accepted), closed=bool(closed))
     return found

@@ -8,7 +8,7 @@ which of several concurrent deliveries creates the order.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple, cast
@@ -510,9 +510,13 @@ def move_backordered_to_allocated(session: Session, moves: Sequence[tuple[int, i
     )
 
 
-def order_buckets(session: Session, order_ids: Sequence[int]) -> list[tuple[Any, ...]]:
+def order_buckets(
+    session: Session, order_ids: Sequence[int]
+) -> Callable[[], list[tuple[Any, ...]]]:
     """Per order: id, accepted, closed, and its lines' summed buckets (ordered, allocated,
-    backordered, released, shipped, delivered, cancelled)."""
+    backordered, released, shipped, delivered, cancelled), as the driver gives them; what
+    it returns gives them, once read (inside `bulk.writing_behind` the query is queued
+    after the writes before it)."""
     stmt = (
         select(
             SalesOrder.id,
@@ -530,7 +534,7 @@ def order_buckets(session: Session, order_ids: Sequence[int]) -> list[tuple[Any,
         .where(bulk.among(session, SalesOrder.id, order_ids))
         .group_by(SalesOrder.id, SalesOrder.accepted, SalesOrder.closed_at)
     )
-    return [tuple(row) for row in session.execute(stmt)]
+    return bulk.read_behind(session, stmt)
 
 
 def set_statuses(session: Session, statuses: Sequence[tuple[int, str]], at: dt.datetime) -> None:

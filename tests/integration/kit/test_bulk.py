@@ -157,3 +157,26 @@ def test_among_takes_more_values_than_a_statement_may_have_parameters(db: Databa
         assert sorted(found) == ids[:2]
         none = select(AuditEntry.id).where(bulk.among(session, AuditEntry.id, []))
         assert list(session.scalars(none)) == []
+
+
+def test_a_query_read_behind_sees_the_writes_queued_before_it(db: Database) -> None:
+    count = select(func.count()).select_from(AuditEntry)
+    with db.transaction() as session, bulk.writing_behind(session):
+        bulk.insert_rows(session, AuditEntry, audit_rows(bulk.DIRECT_FROM))
+        counted = bulk.read_behind(session, count)
+        bulk.insert_rows(session, AuditEntry, audit_rows(bulk.DIRECT_FROM))
+        assert counted() == [(bulk.DIRECT_FROM,)]
+
+
+def test_a_query_read_behind_a_failed_write_raises_that_failure(db: Database) -> None:
+    with db.transaction() as session:
+        [taken] = bulk.insert_with_ids(session, AuditEntry, audit_rows(1))
+    clash = [{**row, "id": taken + n} for n, row in enumerate(audit_rows(bulk.DIRECT_FROM))]
+
+    def insert_then_count() -> None:
+        with db.transaction() as session, bulk.writing_behind(session):
+            bulk.insert_rows(session, AuditEntry, clash)
+            bulk.read_behind(session, select(func.count()).select_from(AuditEntry))()
+
+    with pytest.raises(IntegrityError):
+        insert_then_count()
