@@ -11,10 +11,11 @@ included. The goal (issue 5): under 10 s for 100k backorders. After the run the
 ledger and reservations are verified.
 
 With `--phases` the timed run also prints where the time went: each step of the
-pass (inclusive wall time and calls, steps nested inside others included in
-theirs) and the statements sent through SQLAlchemy with the time spent in them
-(rows that `oms.kit.bulk` hands to the driver itself, by COPY or executemany,
-are not among them).
+pass in the caller's thread (inclusive wall time and calls, steps nested inside
+others included in theirs; `_Writer.wait` is the pass waiting for what it
+queued), the statements sent through SQLAlchemy, and each statement the helper
+thread of `bulk.writing_behind` sent for the pass (COPY, INSERT … SELECT over
+JSON, UPDATE … FROM), with when it started and ended.
 
     .venv/bin/python bench/backorders.py [--orders 20000] [--lines 5] [--skus 500]
         [--backends sqlite postgresql] [--seed 7] [--phases]
@@ -58,32 +59,18 @@ PHASES = (
     # (module, function): the steps of the pass timed by --phases; absent ones are skipped.
     ("oms.orders.repository", "servable_backorders"),
     ("oms.orders.backorders", "_share"),
-    ("oms.orders.backorders", "grant_many"),
-    ("oms.inventory.repository", "reserve_where_available"),
-    ("oms.inventory.batch", "_grant_part"),
     ("oms.orders.backorders", "_settle"),
-    ("oms.routing.repository", "planned_of_orders"),
-    ("oms.routing.repository", "touch_fulfillment_orders"),
     ("oms.kit.bulk", "next_ids"),
-    ("oms.orders.backorders", "record_granted"),
-    ("oms.inventory.availability", "mark_changed"),
-    ("oms.inventory.batch", "_record"),
-    ("oms.inventory.repository", "insert_reservations"),
-    ("oms.inventory.repository", "add_movements"),
-    ("oms.orders.backorders", "_record"),
+    ("oms.orders.backorders", "grant_many"),
     ("oms.orders.repository", "move_backordered_to_allocated"),
-    ("oms.orders.repository", "insert_allocation_rows"),
-    ("oms.routing.repository", "insert_plan_rows"),
-    ("oms.routing.repository", "insert_fulfillment_order_rows"),
-    ("oms.routing.repository", "insert_fulfillment_line_rows"),
+    ("oms.orders.backorders", "record_granted"),
+    ("oms.orders.backorders", "_record"),
     ("oms.orders.backorders", "_events"),
-    ("oms.orders.repository", "insert_event_rows"),
-    ("oms.audit", "record_many"),
     ("oms.orders.backorders", "_statuses"),
-    ("oms.orders.repository", "set_statuses"),
-    ("oms.outbox.service", "record_many"),
-    ("oms.kit.bulk", "_Writer.wait"),  # the pass waiting for its queued inserts
+    ("oms.kit.bulk", "_Writer.wait"),  # the pass waiting for what it queued
 )
+BEHIND = ("oms.kit.bulk", "_raising_as_sqlalchemy")
+"""What wraps each statement the helper thread of `bulk.writing_behind` sends, timed too."""
 
 
 @contextlib.contextmanager
@@ -262,8 +249,10 @@ class Phases:
 
     def __init__(self) -> None:
         self.spent: dict[str, list[float]] = {}
+        self.behind: list[tuple[str, float, float]] = []
         self.sql = [0, 0.0]
         self._started: list[float] = []
+        self._begun = time.perf_counter()
 
     @contextlib.contextmanager
     def watching(self, database: Database) -> Iterator[None]:
@@ -278,6 +267,12 @@ class Phases:
                 continue
             setattr(owner, name, self._timed(f"{module_name.rsplit('.', 1)[-1]}.{path}", original))
             undo.append((owner, name, original))
+        module = importlib.import_module(BEHIND[0])
+        original = getattr(module, BEHIND[1], None)
+        if original is not None:
+            setattr(module, BEHIND[1], self._behind(original))
+            undo.append((module, BEHIND[1], original))
+        self._begun = time.perf_counter()
         event.listen(database.engine, "before_cursor_execute", self._before)
         event.listen(database.engine, "after_cursor_execute", self._after)
         try:
@@ -301,6 +296,22 @@ class Phases:
 
         return timed
 
+    def _behind(self, original: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapped(send: Callable[[], None], sql: str, *rest: Any) -> Callable[[], None]:
+            inner = original(send, sql, *rest)
+
+            def job() -> None:
+                started = time.perf_counter()
+                try:
+                    inner()
+                finally:
+                    ended = time.perf_counter()
+                    self.behind.append((" ".join(sql.split()[:3]), started, ended))
+
+            return job
+
+        return wrapped
+
     def _before(self, *_: Any) -> None:
         self._started.append(time.perf_counter())
 
@@ -315,6 +326,13 @@ class Phases:
         ]
         label = "statements through SQLAlchemy"
         lines.append(f"{'':10}   {label:45} {self.sql[1]:6.2f} s  ×{self.sql[0]}")
+        if self.behind:
+            lines.append(f"{'':10}   written behind the pass (seconds from its start):")
+            lines += [
+                f"{'':10}     {head[:43]:43} {started - self._begun:6.2f} → "
+                f"{ended - self._begun:5.2f}  ({ended - started:.2f} s)"
+                for head, started, ended in self.behind
+            ]
         return "\n".join(lines)
 
 

@@ -174,12 +174,23 @@ def read_behind(
     """A query whose answer is wanted later: inside `writing_behind` queued after the writes
     before it (the caller goes on meanwhile, and the writes after it need not wait for
     the answer), else run now; what it gives waits for the rows, as the driver gives them
-    (no type processing: plain numbers, strings and booleans)."""
+    (no type processing: plain numbers, strings and booleans). On SQLite the rows come as
+    one JSON array in one row: fetching row by row, the helper thread would take Python's
+    lock back for every row, and wait for it."""
     writer: _Writer | None = session.info.get(_WRITER)
     if session.autoflush:
         session.flush()
-    sent = None if writer is None else _for_driver(session.connection(), statement)
-    if writer is None or sent is None:
+    if writer is None:
+        rows = [tuple(row) for row in session.execute(statement)]
+        return lambda: rows
+    as_json = not is_postgresql(session)
+    sent = _for_driver(
+        session.connection(),
+        select(func.json_group_array(func.json_array(*statement.subquery().c)))
+        if as_json
+        else statement,
+    )
+    if sent is None:
         rows = [tuple(row) for row in session.execute(statement)]
         return lambda: rows
     driver, sql, params, failure = sent
@@ -211,6 +222,9 @@ def read_behind(
                 raise RuntimeError("the writes queued before this query were called off")
         if failed:
             raise failed[0]
+        if as_json:
+            [(rows,)] = found
+            return [tuple(row) for row in json.loads(rows)]
         return found
 
     writer.submit(job)
