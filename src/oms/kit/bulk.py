@@ -264,13 +264,14 @@ def _for_driver(
 @contextmanager
 def writing_behind(session: Session) -> Iterator[None]:
     """Inside the block, big batches of `insert_rows` (and of `insert_with_ids`, whose ids
-    are drawn at once) are written by a helper thread on the session's connection, in
-    the order given, while the caller goes on preparing the next ones: the database
-    works on one batch (PostgreSQL's server, SQLite's engine, which lets go of Python's
-    lock) while Python builds the next. Any other statement on the connection, a commit
-    included, first waits for the queued writes, and so does the end of the block; the
-    first write that failed is raised there (the transaction is then to be rolled back).
-    The rows handed over must not change afterwards."""
+    are drawn at once), `execute_behind` statements and `read_behind` queries are sent
+    by a helper thread on the session's connection, in the order given, while the
+    caller goes on preparing the next ones: the database works on one (PostgreSQL's
+    server, SQLite's engine, which lets go of Python's lock) while Python builds the
+    next. Any other statement on the connection, a commit included, first waits for the
+    queued ones, and so does the end of the block; a write that failed is raised there
+    (the transaction is then to be rolled back). The rows handed over must not change
+    afterwards."""
     if _WRITER in session.info:
         yield
         return
@@ -295,7 +296,9 @@ def writing_behind(session: Session) -> Iterator[None]:
 
 
 class _Writer:
-    """One thread running queued writes in order; a failed one skips the rest."""
+    """One thread running queued writes in order. A failed one skips the rest and stays:
+    it is raised to whoever waits for the writes, or queues another, from then on (the
+    transaction is to be rolled back; nothing queued after it is silently dropped)."""
 
     def __init__(self) -> None:
         self._jobs: queue.Queue[Callable[[], None] | None] = queue.Queue()
@@ -305,20 +308,20 @@ class _Writer:
         self._thread.start()
 
     def submit(self, job: Callable[[], None]) -> None:
+        if self._failed is not None:
+            raise self._failed
         self._jobs.put(job)
 
     @property
     def stopped(self) -> bool:
         """True once a write failed or the writes were called off (the rest are skipped)."""
-        return self._cancelled
+        return self._cancelled or self._failed is not None
 
     def wait(self) -> None:
-        """Until every queued write is done; raises the first that failed."""
+        """Until every queued write is done; raises the one that failed."""
         self._jobs.join()
-        failed, self._failed = self._failed, None
-        if failed is not None:
-            self._cancelled = False
-            raise failed
+        if self._failed is not None:
+            raise self._failed
 
     def before_statement(self, *_: Any) -> None:
         self.wait()
@@ -336,11 +339,10 @@ class _Writer:
     def _run(self) -> None:
         while (job := self._jobs.get()) is not None:
             try:
-                if not self._cancelled:
+                if not self.stopped:
                     job()
             except BaseException as exc:  # raised in the caller's thread by `wait`
                 self._failed = exc
-                self._cancelled = True
             finally:
                 self._jobs.task_done()
         self._jobs.task_done()
