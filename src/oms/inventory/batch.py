@@ -14,7 +14,7 @@ taken once per batch instead of once per unit (see `oms.api.batching`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Any
@@ -135,8 +135,9 @@ def record_granted(
     return [o for o in found if o is not None]
 
 
-def new_reservation_ids(session: Session, count: int) -> list[int]:
-    """Ids for `count` reservations to record in this transaction (`record_granted`)."""
+def new_reservation_ids(session: Session, count: int) -> Callable[[], list[int]]:
+    """Ids for `count` reservations to record in this transaction (`record_granted`); what
+    it returns gives them (queued inside `bulk.writing_behind`)."""
     return stock.new_reservation_ids(session, count)
 
 

@@ -8,7 +8,7 @@ say so by the number of rows they touched.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -831,9 +831,10 @@ def insert_reservations(session: Session, rows: Sequence[dict[str, Any]]) -> lis
     return bulk.insert_with_ids(session, Reservation, rows)
 
 
-def new_reservation_ids(session: Session, count: int) -> list[int]:
-    """Ids for `count` reservations this transaction will insert (`insert_reservation_rows`)."""
-    return bulk.next_ids(session, Reservation, count)
+def new_reservation_ids(session: Session, count: int) -> Callable[[], list[int]]:
+    """Ids for `count` reservations this transaction will insert (`insert_reservation_rows`);
+    what it returns gives them (queued inside `bulk.writing_behind`)."""
+    return bulk.next_ids_behind(session, Reservation, count)
 
 
 def insert_reservation_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:

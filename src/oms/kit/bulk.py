@@ -54,9 +54,8 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy import Sequence as SqlSequence
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, REGCLASS
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import QueryableAttribute, Session
@@ -116,33 +115,49 @@ def insert_with_ids(
 
 
 def next_ids(session: Session, model: type[Any], count: int) -> list[int]:
-    """`count` ids for rows of `model`'s table that this transaction will insert, in order.
+    """`count` ids for rows of `model`'s table that this transaction will insert, in order
+    (`next_ids_behind`, waited for)."""
+    return next_ids_behind(session, model, count)()
 
-    PostgreSQL: drawn from the column's sequence. SQLite: the ones after the largest id
-    there and after any drawn before in this transaction (no AUTOINCREMENT: SQLite gives
-    a new row the largest rowid plus one), which nobody else can take while the
-    transaction holds SQLite's only write lock; Item OMS's transactions take it as they
-    begin (BEGIN IMMEDIATE, `oms.db`).
+
+def next_ids_behind(session: Session, model: type[Any], count: int) -> Callable[[], list[int]]:
+    """`count` ids for rows of `model`'s table that this transaction will insert, in order;
+    what it returns gives them (inside `writing_behind` the query is queued, `read_behind`).
+
+    PostgreSQL: drawn from the column's sequence (named once per query, not per row:
+    pg_get_serial_sequence for every row costs five times more). SQLite: the ones after
+    the largest id there and after any drawn before in this transaction (no
+    AUTOINCREMENT: SQLite gives a new row the largest rowid plus one), which nobody else
+    can take while the transaction holds SQLite's only write lock; Item OMS's
+    transactions take it as they begin (BEGIN IMMEDIATE, `oms.db`).
     """
     if count <= 0:
-        return []
+        return list
     table = cast(Table, model.__table__)
     if is_postgresql(session):
-        # The sequence named once: pg_get_serial_sequence for every row costs five times more.
-        found = str(session.scalar(select(func.pg_get_serial_sequence(table.name, "id"))))
-        schema, _, name = found.rpartition(".")
-        sequence = SqlSequence(name.strip('"'), schema=schema.strip('"') or None)
-        drawn = session.scalars(
-            select(sequence.next_value()).select_from(func.generate_series(1, count))
+        sequence = select(func.pg_get_serial_sequence(table.name, "id")).scalar_subquery()
+        drawn = read_behind(
+            session,
+            select(func.nextval(sql_cast(sequence, REGCLASS))).select_from(
+                func.generate_series(1, count)
+            ),
         )
-        return [int(i) for i in drawn]
+        return lambda: [int(i) for (i,) in drawn()]
     if not _may_draw_ids(session):
         raise RuntimeError("ids are drawn on SQLite only inside a transaction")
-    largest = int(session.scalar(select(func.coalesce(func.max(table.c.id), 0))) or 0)
-    drawn_before = _drawn(session)
-    first = max(largest, drawn_before.get(table.name, 0)) + 1
-    drawn_before[table.name] = first + count - 1
-    return list(range(first, first + count))
+    largest = read_behind(session, select(func.coalesce(func.max(table.c.id), 0)))
+    ids: list[int] = []
+
+    def given() -> list[int]:
+        if not ids:
+            [(found,)] = largest()
+            drawn_before = _drawn(session)
+            first = max(int(found), drawn_before.get(table.name, 0)) + 1
+            drawn_before[table.name] = first + count - 1
+            ids.extend(range(first, first + count))
+        return ids
+
+    return given
 
 
 def execute_behind(session: Session, statement: UpdateBase) -> None:

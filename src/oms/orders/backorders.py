@@ -11,11 +11,11 @@ backordered units to allocated:
                    already take all its channel's available units of the item
     one pass    ─► each line takes what is left at its channel's warehouses, in the
                    channel's rank order (a line may be shared between warehouses)
+    settle      ─► the reads, queued before any write: planned fulfillment orders of
+                   the order at that warehouse (extended), ids for the reservations,
+                   plans and fulfillment orders to make
     grant       ─► `grant_many`: the units taken on the balances (a conditional UPDATE
                    for every item × warehouse at once)
-    settle      ─► the reads before any write: planned fulfillment orders of the order
-                   at that warehouse (extended), ids for the reservations, plans and
-                   fulfillment orders to make
     writes      ─► line buckets, reservations and their ledger rows (`record_granted`),
                    allocations, a plan per order (reason `backorder`), fulfillment
                    orders and their lines, one `order.allocated` event per order, then
@@ -102,25 +102,26 @@ def reallocate_backorders(
     warehouses = {
         w.id: w.code for w in catalog.warehouses_by_ids(session, {p.warehouse_id for p in pieces})
     }
-    requests = [
-        ReservationRequest(
-            item_id=p.row.item_id,
-            sku=p.row.sku,
-            warehouse_id=p.warehouse_id,
-            warehouse=warehouses[p.warehouse_id],
-            quantity=p.quantity,
-            reference=f"{p.row.number}/{p.row.line_number}",
-        )
-        for p in pieces
-    ]
-    settled = _settle(session, pieces)
-    refusals = grant_many(session, requests)
-    taken = [p for p, refusal in zip(pieces, refusals, strict=True) if refusal is None]
-    if not taken:
-        return Reallocated(more_due=len(rows) == limit)
-    # From here on writes whose answers nobody waits for, queued: the database writes one
-    # batch while Python prepares the next; the statuses, read last, wait for them.
+    # From here on what needs no answer at once is queued: the database works on one
+    # statement while Python prepares the next.
     with bulk.writing_behind(session):
+        settle = _settle(session, pieces)
+        requests = [
+            ReservationRequest(
+                item_id=p.row.item_id,
+                sku=p.row.sku,
+                warehouse_id=p.warehouse_id,
+                warehouse=warehouses[p.warehouse_id],
+                quantity=p.quantity,
+                reference=f"{p.row.number}/{p.row.line_number}",
+            )
+            for p in pieces
+        ]
+        refusals = grant_many(session, requests)
+        taken = [p for p, refusal in zip(pieces, refusals, strict=True) if refusal is None]
+        if not taken:
+            return Reallocated(more_due=len(rows) == limit)
+        settled = settle()
         moved: dict[int, int] = {}
         for piece in taken:
             moved[piece.row.line_id] = moved.get(piece.row.line_id, 0) + piece.quantity
@@ -188,21 +189,31 @@ class _Settled:
     """(order id, warehouse id) of the fulfillment orders to make"""
 
 
-def _settle(session: Session, pieces: Sequence[_Piece]) -> _Settled:
-    """The reads, before any write: planned fulfillment orders, and ids for the
-    reservations, plans and fulfillment orders to make."""
+def _settle(session: Session, pieces: Sequence[_Piece]) -> Callable[[], _Settled]:
+    """The reads, queued before any write: planned fulfillment orders, and ids for the
+    reservations, plans and fulfillment orders to make (one for each order and warehouse
+    of a piece: those planned already leave theirs unused); what it returns gives them."""
     order_ids = sorted({p.row.order_id for p in pieces})
+    pairs = sorted({(p.row.order_id, p.warehouse_id) for p in pieces})
     planned = routing.planned_of_orders(session, order_ids)
-    new = sorted({(p.row.order_id, p.warehouse_id) for p in pieces} - planned.keys())
-    made = routing.new_fulfillment_order_ids(session, len(new))
-    return _Settled(
-        now=clock.now(),
-        planned=planned,
-        reservations=new_reservation_ids(session, len(pieces)),
-        plans=dict(zip(order_ids, routing.new_plan_ids(session, len(order_ids)), strict=True)),
-        fulfillment={**planned, **dict(zip(new, made, strict=True))},
-        new=new,
-    )
+    made = routing.new_fulfillment_order_ids(session, len(pairs))
+    reservations = new_reservation_ids(session, len(pieces))
+    plans = routing.new_plan_ids(session, len(order_ids))
+    now = clock.now()
+
+    def settled() -> _Settled:
+        extended = planned()
+        new = [pair for pair in pairs if pair not in extended]
+        return _Settled(
+            now=now,
+            planned=extended,
+            reservations=reservations(),
+            plans=dict(zip(order_ids, plans(), strict=True)),
+            fulfillment={**extended, **dict(zip(new, made(), strict=False))},
+            new=new,
+        )
+
+    return settled
 
 
 def _record(

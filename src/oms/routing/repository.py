@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -305,9 +305,10 @@ def search_fulfillment_orders(
 # -- many orders at once (backorders) -----------------------------------------------------
 
 
-def new_plan_ids(session: Session, count: int) -> list[int]:
-    """Ids for `count` plans this transaction will insert (`insert_plan_rows`)."""
-    return bulk.next_ids(session, RoutingPlan, count)
+def new_plan_ids(session: Session, count: int) -> Callable[[], list[int]]:
+    """Ids for `count` plans this transaction will insert (`insert_plan_rows`); what it
+    returns gives them (queued inside `bulk.writing_behind`)."""
+    return bulk.next_ids_behind(session, RoutingPlan, count)
 
 
 def insert_plan_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -315,22 +316,27 @@ def insert_plan_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     bulk.insert_rows(session, RoutingPlan, rows)
 
 
-def planned_of_orders(session: Session, order_ids: Sequence[int]) -> dict[tuple[int, int], int]:
-    """(order id, warehouse id) → the id of the order's fulfillment order still planned there."""
+def planned_of_orders(
+    session: Session, order_ids: Sequence[int]
+) -> Callable[[], dict[tuple[int, int], int]]:
+    """(order id, warehouse id) → the id of the order's fulfillment order still planned
+    there; what it returns gives them (queued inside `bulk.writing_behind`)."""
     if not order_ids:
-        return {}
+        return dict
     stmt = select(
         FulfillmentOrder.order_id, FulfillmentOrder.warehouse_id, FulfillmentOrder.id
     ).where(
         bulk.among(session, FulfillmentOrder.order_id, order_ids),
         FulfillmentOrder.status == FulfillmentStatus.PLANNED,
     )
-    return {(int(o), int(w)): int(i) for o, w, i in session.execute(stmt)}
+    found = bulk.read_behind(session, stmt)
+    return lambda: {(int(o), int(w)): int(i) for o, w, i in found()}
 
 
-def new_fulfillment_order_ids(session: Session, count: int) -> list[int]:
-    """Ids for `count` fulfillment orders this transaction will insert."""
-    return bulk.next_ids(session, FulfillmentOrder, count)
+def new_fulfillment_order_ids(session: Session, count: int) -> Callable[[], list[int]]:
+    """Ids for `count` fulfillment orders this transaction will insert; what it returns
+    gives them (queued inside `bulk.writing_behind`)."""
+    return bulk.next_ids_behind(session, FulfillmentOrder, count)
 
 
 def insert_fulfillment_order_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
