@@ -93,6 +93,13 @@ def reallocate_backorders(
 ) -> Reallocated:
     """Serve backorders (of `item_ids`, or every item) from available stock in priority order;
     at most `limit` backordered lines are looked at."""
+    with bulk.collector_paused():
+        return _reallocate(session, actor=actor, item_ids=item_ids, limit=limit)
+
+
+def _reallocate(
+    session: Session, *, actor: Principal, item_ids: Sequence[int] | None, limit: int
+) -> Reallocated:
     rows = repository.servable_backorders(session, item_ids=item_ids, limit=limit)
     if not rows:
         return Reallocated()
