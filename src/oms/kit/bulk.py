@@ -453,10 +453,10 @@ def _send(connection: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
 def _sender(
     connection: Connection, table: Table, rows: Sequence[dict[str, Any]]
 ) -> Callable[[], None]:
-    """What sends the rows to the driver (COPY on PostgreSQL, its executemany on SQLite),
-    everything but the sending settled here, in the caller's thread: the values bound
-    (JSON documents serialized) before the sender runs, so that a helper thread sending
-    them keeps the database busy rather than Python."""
+    """What sends the rows to the driver (a binary COPY on PostgreSQL, one INSERT … SELECT
+    over the rows as JSON on SQLite), everything but the sending settled here, in the
+    caller's thread: the values bound (JSON documents serialized) before the sender runs,
+    so that a helper thread sending them keeps the database busy rather than Python."""
     names, bound = _bound(connection, table, rows)
     values = list(bound)
     quote = connection.dialect.identifier_preparer
