@@ -129,16 +129,14 @@ def _reallocate(
         if not taken:
             return Reallocated(more_due=len(rows) == limit)
         settled = settle()
-        moved: dict[int, int] = {}
-        for piece in taken:
-            moved[piece.row.line_id] = moved.get(piece.row.line_id, 0) + piece.quantity
-        repository.move_backordered_to_allocated(session, sorted(moved.items()))
         extended = {(p.row.order_id, p.warehouse_id) for p in taken} & settled.planned.keys()
         routing.touch_fulfillment_orders(
             session, sorted(settled.planned[key] for key in extended), settled.now
         )
-        # The orders' buckets read once their lines are written, the answer kept for later.
-        buckets = repository.order_buckets(session, sorted({p.row.order_id for p in taken}))
+        # PostgreSQL updates the lines after the rows that refer to them are in: checking
+        # those references then finds one version of each line instead of two. SQLite
+        # (one version) updates them first, and has the statuses while the inserts run.
+        buckets = None if bulk.is_postgresql(session) else _move(session, taken)
         outcomes = record_granted(
             session, requests, refusals, actor=actor, ids=settled.reservations[: len(taken)]
         )
@@ -227,12 +225,13 @@ def _record(
     session: Session,
     granted: Sequence[tuple[_Piece, int]],
     settled: _Settled,
-    buckets: Callable[[], list[tuple[Any, ...]]],
+    buckets: Callable[[], list[tuple[Any, ...]]] | None,
     *,
     actor: Principal,
 ) -> None:
-    """Allocations, plans, fulfillment orders and their lines, events, then the statuses
-    (read once the buckets are written) and what is published."""
+    """Allocations, plans, fulfillment orders and their lines, events, then the lines'
+    buckets (unless `_move` queued them before, giving `buckets`), the statuses read from
+    them and what is published."""
     now = settled.now
     by_order: dict[int, list[tuple[_Piece, int]]] = {}
     for piece, reservation_id in granted:
@@ -299,6 +298,8 @@ def _record(
         ],
     )
     published = _events(session, by_order, plans, fulfillment, actor=actor, now=now)
+    if buckets is None:
+        buckets = _move(session, [piece for piece, _ in granted])
     statuses = _statuses(buckets)
     repository.set_statuses(session, sorted(statuses.items()), now)
     outbox.record_many(
@@ -308,6 +309,16 @@ def _record(
             for topic, payload, key in published
         ],
     )
+
+
+def _move(session: Session, taken: Sequence[_Piece]) -> Callable[[], list[tuple[Any, ...]]]:
+    """The pieces' units from backordered to allocated on their lines, and the orders'
+    buckets read once they are (`repository.order_buckets`)."""
+    moved: dict[int, int] = {}
+    for piece in taken:
+        moved[piece.row.line_id] = moved.get(piece.row.line_id, 0) + piece.quantity
+    repository.move_backordered_to_allocated(session, sorted(moved.items()))
+    return repository.order_buckets(session, sorted({p.row.order_id for p in taken}))
 
 
 def _plan_row(
