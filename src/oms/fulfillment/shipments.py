@@ -121,13 +121,7 @@ def of_order(
     found = repository.shipments_of_order(session, order_id)
     if not found:
         return []
-    ids = [s.id for s in found]
-    packages: dict[int, list[ShipmentPackage]] = {}
-    for package in shipments_repository.packages_of(session, ids):
-        packages.setdefault(package.shipment_id, []).append(package)
-    lines: dict[int, list[ShipmentLine]] = {}
-    for line in shipments_repository.lines_of_shipments(session, ids):
-        lines.setdefault(line.shipment_id, []).append(line)
+    packages, lines = shipping.packages_and_lines(session, [s.id for s in found])
     return [
         _shipment(
             s,

@@ -302,17 +302,24 @@ def shipment_of_message(
     return repository.shipment_of_message(session, fulfillment_order_id, message_id)
 
 
+def packages_and_lines(
+    session: Session, shipment_ids: Sequence[int]
+) -> tuple[dict[int, list[ShipmentPackage]], dict[int, list[ShipmentLine]]]:
+    """The packages and the lines of these shipments, by shipment id (two queries)."""
+    packages: dict[int, list[ShipmentPackage]] = {}
+    for package in repository.packages_of(session, shipment_ids):
+        packages.setdefault(package.shipment_id, []).append(package)
+    lines: dict[int, list[ShipmentLine]] = {}
+    for line in repository.lines_of_shipments(session, shipment_ids):
+        lines.setdefault(line.shipment_id, []).append(line)
+    return packages, lines
+
+
 def view(session: Session, shipments: Sequence[Shipment]) -> list[ShipmentOut]:
     """Shipments as the API shows them, with packages and lines (four queries)."""
     if not shipments:
         return []
-    ids = [s.id for s in shipments]
-    packages: dict[int, list[ShipmentPackage]] = {}
-    for package in repository.packages_of(session, ids):
-        packages.setdefault(package.shipment_id, []).append(package)
-    lines: dict[int, list[ShipmentLine]] = {}
-    for line in repository.lines_of_shipments(session, ids):
-        lines.setdefault(line.shipment_id, []).append(line)
+    packages, lines = packages_and_lines(session, [s.id for s in shipments])
     warehouses = {
         w.id: w.code
         for w in catalog.warehouses_by_ids(session, {s.warehouse_id for s in shipments})
