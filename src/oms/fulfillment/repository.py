@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, exists, func, insert, or_, select
 from sqlalchemy.orm import Session
@@ -20,6 +20,8 @@ from oms.fulfillment.models import (
 )
 from oms.orders.models import OrderHold, OrderStatus, SalesOrder
 from oms.routing.models import FulfillmentOrder, FulfillmentStatus
+
+M = TypeVar("M")
 
 CLOSED_ORDERS = (OrderStatus.CANCELLED, OrderStatus.CLOSED)
 
@@ -115,15 +117,25 @@ def wave_connections(session: Session) -> list[tuple[WmsConnection, Warehouse]]:
     return [(c, w) for c, w in rows]
 
 
+def locked(session: Session, model: type[M], condition: Any) -> list[M]:
+    """Rows of `model` meeting `condition`, locked in id order (every path locks them in
+    that order, so two never wait on each other) and read afresh."""
+    return list(
+        session.scalars(
+            select(model)
+            .where(condition)
+            .order_by(model.id)  # type: ignore[attr-defined]
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+    )
+
+
 def fulfillment_order_for_update(
     session: Session, fulfillment_order_id: int
 ) -> FulfillmentOrder | None:
-    return session.scalars(
-        select(FulfillmentOrder)
-        .where(FulfillmentOrder.id == fulfillment_order_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
+    found = locked(session, FulfillmentOrder, FulfillmentOrder.id == fulfillment_order_id)
+    return found[0] if found else None
 
 
 def fulfillment_orders_for_update(
@@ -132,15 +144,8 @@ def fulfillment_orders_for_update(
     """These fulfillment orders, locked in id order and read afresh."""
     if not fulfillment_order_ids:
         return []
-    return list(
-        session.scalars(
-            select(FulfillmentOrder)
-            .where(FulfillmentOrder.id.in_(sorted(set(fulfillment_order_ids))))
-            .order_by(FulfillmentOrder.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    )
+    wanted = FulfillmentOrder.id.in_(sorted(set(fulfillment_order_ids)))
+    return locked(session, FulfillmentOrder, wanted)
 
 
 # -- WMS messages ----------------------------------------------------------------------

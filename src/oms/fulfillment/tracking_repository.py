@@ -17,6 +17,7 @@ from oms.fulfillment.models import (
     TrackingProvider,
     TrackingStatus,
 )
+from oms.fulfillment.repository import locked
 from oms.kit.paging import Page, PageRequest, paginate
 from oms.orders.models import SalesOrder
 
@@ -43,15 +44,7 @@ def lock_shipments_of_packages(session: Session, package_ids: Sequence[int]) -> 
     owners = select(ShipmentPackage.shipment_id).where(
         ShipmentPackage.id.in_(sorted(set(package_ids)))
     )
-    return list(
-        session.scalars(
-            select(Shipment)
-            .where(Shipment.id.in_(owners))
-            .order_by(Shipment.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    )
+    return locked(session, Shipment, Shipment.id.in_(owners))
 
 
 def lock_packages_of_shipments(
@@ -60,15 +53,8 @@ def lock_packages_of_shipments(
     """Every package of these shipments, locked, read afresh, in id order."""
     if not shipment_ids:
         return []
-    return list(
-        session.scalars(
-            select(ShipmentPackage)
-            .where(ShipmentPackage.shipment_id.in_(sorted(set(shipment_ids))))
-            .order_by(ShipmentPackage.id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-    )
+    wanted = ShipmentPackage.shipment_id.in_(sorted(set(shipment_ids)))
+    return locked(session, ShipmentPackage, wanted)
 
 
 def insert_events_once(session: Session, rows: Sequence[dict[str, Any]]) -> int:
