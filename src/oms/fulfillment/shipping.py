@@ -56,7 +56,7 @@ def record_shipment(
     order_lines = orders.lines_of(session, order.id)
     wanted = _shipped_lines(data, fo_lines, order_lines)
 
-    shipped_at = clock.as_utc(data.shipped_at) if data.shipped_at else clock.now()
+    shipped_at = data.shipped_at or clock.now()
     shipment = Shipment(
         fulfillment_order_id=fo.id,
         order_id=fo.order_id,

@@ -269,7 +269,7 @@ def _event_rows(
                     "raw_status": event.raw_status[:60],
                     "description": event.description,
                     "location": event.location[:200] if event.location else None,
-                    "occurred_at": clock.as_utc(event.occurred_at),
+                    "occurred_at": event.occurred_at,
                     "fingerprint": key[1],
                     "inbox_id": inbox_id,
                     "received_at": now,
@@ -290,8 +290,8 @@ def _move(package: ShipmentPackage, update: formats.TrackingUpdate) -> bool:
             return False
         at = None
     else:
-        at = clock.as_utc(newest.occurred_at)
-        if package.status_at is not None and at <= clock.as_utc(package.status_at):
+        at = newest.occurred_at
+        if package.status_at is not None and at <= package.status_at:
             if package.estimated_delivery is None and estimated is not None:
                 package.estimated_delivery = estimated
             return False
@@ -302,9 +302,7 @@ def _move(package: ShipmentPackage, update: formats.TrackingUpdate) -> bool:
         package.estimated_delivery = estimated
     if status == S.DELIVERED and package.delivered_at is None:
         delivered = [e for e in update.events if e.status.value == S.DELIVERED.value]
-        package.delivered_at = (
-            clock.as_utc(delivered[-1].occurred_at) if delivered else at or clock.now()
-        )
+        package.delivered_at = delivered[-1].occurred_at if delivered else at or clock.now()
     return True
 
 
@@ -360,7 +358,7 @@ def _newest(update: formats.TrackingUpdate) -> dict[str, Any]:
     return {
         "description": newest.description if newest else None,
         "location": newest.location if newest else None,
-        "occurred_at": clock.as_utc(newest.occurred_at).isoformat() if newest else None,
+        "occurred_at": newest.occurred_at.isoformat() if newest else None,
         "raw_status": newest.raw_status if newest else update.raw_status,
     }
 

@@ -119,7 +119,7 @@ def report_status(
         before = str(fo.status)
         fo.status = target
         if fo.acknowledged_at is None:
-            fo.acknowledged_at = clock.as_utc(data.at) if data.at else clock.now()
+            fo.acknowledged_at = data.at or clock.now()
         _touched(session, fo, str(target), before, actor=actor)
         return MessageOutcome.APPLIED, None, None
 
