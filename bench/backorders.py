@@ -28,17 +28,14 @@ import contextlib
 import datetime as dt
 import functools
 import importlib
-import os
 import random
-import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, cast
 
-import psycopg
+# The script's folder is on sys.path when run as `python bench/<name>.py`.
+from databases import postgres_database, sqlite_database
 from sqlalchemy import Table, bindparam, event, func, insert, select, update
 
 from oms import migrate
@@ -50,7 +47,6 @@ from oms.inventory.models import Balance, Movement, MovementKind
 from oms.orders import backorders
 from oms.orders.models import OrderLine, OrderStatus, SalesOrder
 
-ADMIN_URL = os.environ.get("OMS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 WAREHOUSES = 10
 CHANNELS = ("web", "amazon", "b2b")
 CHUNK = 10_000
@@ -71,25 +67,6 @@ PHASES = (
 )
 BEHIND = ("oms.kit.bulk", "_raising_as_sqlalchemy")
 """What wraps each statement the helper thread of `bulk.writing_behind` sends, timed too."""
-
-
-@contextlib.contextmanager
-def postgres_database() -> Iterator[str]:
-    name = f"oms_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    base = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextlib.contextmanager
-def sqlite_database() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="oms-bench-") as folder:
-        yield f"sqlite:///{Path(folder) / 'oms.db'}"
 
 
 def chunks(rows: list[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:

@@ -54,6 +54,9 @@ from urllib.parse import urlsplit
 import httpx
 import psycopg
 
+# The script's folder is on sys.path when run as `python bench/<name>.py`.
+from databases import ADMIN_URL, postgres_database, sqlite_database
+
 from oms import migrate
 from oms.auth import service as auth
 from oms.auth.principal import SYSTEM
@@ -62,7 +65,6 @@ from oms.catalog.schemas import ChannelCreate, CustomerCreate, ItemCreate, Wareh
 from oms.db import Database
 from oms.inventory import ledger
 
-ADMIN_URL = os.environ.get("OMS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 STOCK = 10_000_000
 WAREHOUSES = ("DAL", "EDI")
 CUSTOMERS = 200
@@ -95,25 +97,6 @@ class Result:
 
 
 # -- databases ---------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def postgres_database() -> Iterator[str]:
-    name = f"oms_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    base = ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://", 1)
-    try:
-        yield f"{base}/{name}"
-    finally:
-        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextlib.contextmanager
-def sqlite_database() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="oms-bench-") as folder:
-        yield f"sqlite:///{Path(folder) / 'oms.db'}"
 
 
 def seed(url: str, skus: list[str]) -> str:
