@@ -61,41 +61,55 @@ def record(
 ) -> AuditEntry:
     """Append one audit row in the caller's transaction."""
     entry = AuditEntry(
-        at=clock.now(),
-        actor=actor,
-        action=action,
-        entity_type=entity_type,
-        entity_id=entity_id,
-        before=before,
-        after=after,
-        diff=changes(before, after),
-        request_id=current_request_id(),
-        note=note,
+        **row(
+            actor=actor,
+            action=action,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            before=before,
+            after=after,
+            note=note,
+        )
     )
     session.add(entry)
     return entry
+
+
+def row(
+    *,
+    actor: str,
+    action: str,
+    entity_type: str,
+    entity_id: str,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    note: str | None = None,
+    at: dt.datetime | None = None,
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """An audit row's values (every column but the id), for a caller that writes it with
+    others; `request_id` defaults to the current one."""
+    return {
+        "at": at or clock.now(),
+        "actor": actor,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": entity_id,
+        "before": before,
+        "after": after,
+        "diff": changes(before, after),
+        "request_id": request_id or current_request_id(),
+        "note": note,
+    }
 
 
 def record_many(session: Session, entries: Sequence[dict[str, Any]]) -> None:
     """Append many audit rows at once (bulk imports); each dict holds `record`'s arguments."""
     request_id = current_request_id()
     now = clock.now()
-    rows = [
-        {
-            "at": now,
-            "actor": e["actor"],
-            "action": e["action"],
-            "entity_type": e["entity_type"],
-            "entity_id": e["entity_id"],
-            "before": e.get("before"),
-            "after": e.get("after"),
-            "diff": changes(e.get("before"), e.get("after")),
-            "request_id": request_id,
-            "note": e.get("note"),
-        }
-        for e in entries
-    ]
-    bulk.insert_rows(session, AuditEntry, rows)
+    bulk.insert_rows(
+        session, AuditEntry, [row(**e, at=now, request_id=request_id) for e in entries]
+    )
 
 
 @dataclass(frozen=True)

@@ -14,9 +14,13 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from oms.db import Base
 
+MASTER_DATA = "master_data"
+"""The counter whose value changes with routing's master data (migration 0006)."""
+
 
 class Counter(Base):
-    """A named number that only grows."""
+    """A named number: a sequence that only grows, or a token that changes (`master_data`,
+    set at random by triggers whenever routing's master data changes: migration 0006)."""
 
     __tablename__ = "counters"
 

@@ -68,19 +68,44 @@ def record_outcome(
     problems: Sequence[Problem] = (),
 ) -> None:
     """Note what became of a payload (one UPDATE; no read)."""
+    write_outcome(
+        session,
+        outcome_values(
+            message_id, status=status, document_id=document_id, outcome=outcome, problems=problems
+        ),
+    )
+
+
+def write_outcome(session: Session, values: dict[str, Any]) -> None:
+    """`record_outcome` of values from `outcome_values`."""
     session.execute(
         update(InboxMessage)
-        .where(InboxMessage.id == message_id)
+        .where(InboxMessage.id == values["id"])
         .values(
-            status=status,
-            document_id=document_id,
-            outcome=outcome,
-            errors=[p.as_dict() for p in problems] or None,
-            attempts=InboxMessage.attempts + 1,
-            processed_at=clock.now(),
+            attempts=InboxMessage.attempts + 1, **{k: v for k, v in values.items() if k != "id"}
         )
         .execution_options(synchronize_session=False)
     )
+
+
+def outcome_values(
+    message_id: int,
+    *,
+    status: InboxStatus,
+    document_id: str | None = None,
+    outcome: dict[str, Any] | None = None,
+    problems: Sequence[Problem] = (),
+) -> dict[str, Any]:
+    """`record_outcome`'s columns (and the message's id), for a caller that writes them
+    with others; `attempts` goes up by one besides."""
+    return {
+        "id": message_id,
+        "status": status,
+        "document_id": document_id,
+        "outcome": outcome,
+        "errors": [p.as_dict() for p in problems] or None,
+        "processed_at": clock.now(),
+    }
 
 
 def get(

@@ -69,25 +69,22 @@ def reserve_many(
 
 
 def grant_many(
-    session: Session, requests: Sequence[ReservationRequest]
+    session: Session,
+    requests: Sequence[ReservationRequest],
+    *,
+    whole: set[tuple[int, int]] | None = None,
 ) -> list[InsufficientStock | None]:
     """The first half of `reserve_many`: what stock allows taken on the balances; per
     request, None when granted (its reservation is for `record_granted` to write), else
-    why not."""
+    why not. `whole`: the (item id, warehouse id) groups whose totals the caller has
+    already taken (`group_totals` says what to take), the rest being left to try here."""
     refusals: list[InsufficientStock | None] = [None] * len(requests)
-    order = sorted(
-        range(len(requests)), key=lambda i: (requests[i].item_id, requests[i].warehouse_id)
-    )
-    groups = [
-        (key, list(members))
-        for key, members in groupby(
-            order, key=lambda i: (requests[i].item_id, requests[i].warehouse_id)
+    groups = _groups(requests)
+    if whole is None:
+        whole = stock.reserve_where_available(
+            session,
+            [(i, w, sum(requests[m].quantity for m in members)) for (i, w), members in groups],
         )
-    ]
-    whole = stock.reserve_where_available(
-        session,
-        [(i, w, sum(requests[m].quantity for m in members)) for (i, w), members in groups],
-    )
     for (item_id, warehouse_id), indexes in groups:
         fitting = (
             len(indexes)
@@ -106,6 +103,29 @@ def grant_many(
                     sku=r.sku, warehouse=r.warehouse, requested=r.quantity, available=left
                 )
     return refusals
+
+
+def group_totals(requests: Sequence[ReservationRequest]) -> list[tuple[int, int, int]]:
+    """(item id, warehouse id, units) for each group of requests `grant_many` takes at once,
+    in (item id, warehouse id) order."""
+    return [
+        (item_id, warehouse_id, sum(requests[m].quantity for m in members))
+        for (item_id, warehouse_id), members in _groups(requests)
+    ]
+
+
+def _groups(
+    requests: Sequence[ReservationRequest],
+) -> list[tuple[tuple[int, int], list[int]]]:
+    order = sorted(
+        range(len(requests)), key=lambda i: (requests[i].item_id, requests[i].warehouse_id)
+    )
+    return [
+        (key, list(members))
+        for key, members in groupby(
+            order, key=lambda i: (requests[i].item_id, requests[i].warehouse_id)
+        )
+    ]
 
 
 def record_granted(
@@ -159,14 +179,48 @@ def _grant_part(session: Session, item_id: int, warehouse_id: int, quantities: l
     return 0
 
 
-def _record(
-    session: Session,
-    granted: Sequence[ReservationRequest],
+@dataclass(frozen=True)
+class GrantedRows:
+    """What granted requests write: their reservations (with the ids given) and ledger rows;
+    and the outcomes, one per request in the order given."""
+
+    outcomes: list[Outcome]
+    reservations: list[dict[str, Any]]
+    movements: list[dict[str, Any]]
+    items: set[int]
+    """Items whose availability changed (`availability.mark_changed`)."""
+
+
+def granted_rows(
+    requests: Sequence[ReservationRequest],
+    refusals: Sequence[InsufficientStock | None],
+    ids: Sequence[int],
     *,
     actor: Principal,
-    ids: Sequence[int] | None = None,
-) -> list[Granted]:
-    now = clock.now()
+    now: dt.datetime,
+) -> GrantedRows:
+    """`record_granted` without the writing: the rows for a caller that writes them with
+    others (`ids`: one per granted request, in the order `record_granted` takes them)."""
+    granted = sorted(
+        (i for i, refusal in enumerate(refusals) if refusal is None),
+        key=lambda i: (requests[i].item_id, requests[i].warehouse_id, i),
+    )
+    rows = _reservation_rows([requests[i] for i in granted], actor=actor, now=now)
+    reservations = [{"id": i, **row} for i, row in zip(ids, rows, strict=True)]
+    found: list[Outcome | None] = list(refusals)
+    for i, reservation_id, row in zip(granted, ids, rows, strict=True):
+        found[i] = _granted(reservation_id, requests[i], row, now)
+    return GrantedRows(
+        outcomes=[o for o in found if o is not None],
+        reservations=reservations,
+        movements=_movement_rows(ids, rows, now),
+        items={requests[i].item_id for i in granted},
+    )
+
+
+def _reservation_rows(
+    granted: Sequence[ReservationRequest], *, actor: Principal, now: dt.datetime
+) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     for r in granted:
         expires = now + dt.timedelta(seconds=r.expires_in_seconds) if r.expires_in_seconds else None
@@ -184,38 +238,59 @@ def _record(
                 "actor": (r.actor or actor).label,
             }
         )
+    return rows
+
+
+def _movement_rows(
+    ids: Sequence[int], rows: Sequence[dict[str, Any]], now: dt.datetime
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "item_id": row["item_id"],
+            "warehouse_id": row["warehouse_id"],
+            "kind": MovementKind.RESERVE,
+            "on_hand_delta": 0,
+            "reserved_delta": row["quantity"],
+            "reference_type": "reservation",
+            "reference_id": str(reservation_id),
+            "note": row["reference"],
+            "actor": row["actor"],
+            "at": now,
+        }
+        for reservation_id, row in zip(ids, rows, strict=True)
+    ]
+
+
+def _granted(
+    reservation_id: int, request: ReservationRequest, row: dict[str, Any], now: dt.datetime
+) -> Granted:
+    return Granted(
+        id=reservation_id,
+        request=request,
+        kind=row["kind"],
+        status=ReservationStatus.ACTIVE,
+        expires_at=row["expires_at"],
+        created_at=now,
+    )
+
+
+def _record(
+    session: Session,
+    granted: Sequence[ReservationRequest],
+    *,
+    actor: Principal,
+    ids: Sequence[int] | None = None,
+) -> list[Granted]:
+    now = clock.now()
+    rows = _reservation_rows(granted, actor=actor, now=now)
     if ids is None:
         ids = stock.insert_reservations(session, rows)
     else:
         stock.insert_reservation_rows(
             session, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)]
         )
-    stock.add_movements(
-        session,
-        [
-            {
-                "item_id": row["item_id"],
-                "warehouse_id": row["warehouse_id"],
-                "kind": MovementKind.RESERVE,
-                "on_hand_delta": 0,
-                "reserved_delta": row["quantity"],
-                "reference_type": "reservation",
-                "reference_id": str(reservation_id),
-                "note": row["reference"],
-                "actor": row["actor"],
-                "at": now,
-            }
-            for reservation_id, row in zip(ids, rows, strict=True)
-        ],
-    )
+    stock.add_movements(session, _movement_rows(ids, rows, now))
     return [
-        Granted(
-            id=reservation_id,
-            request=r,
-            kind=row["kind"],
-            status=ReservationStatus.ACTIVE,
-            expires_at=row["expires_at"],
-            created_at=now,
-        )
+        _granted(reservation_id, r, row, now)
         for reservation_id, r, row in zip(ids, granted, rows, strict=True)
     ]

@@ -70,29 +70,8 @@ def allocate(
         channel = catalog.channels_by_ids(session, [order.channel_id])[0].code
     result = routing.route(
         session,
-        routing.OrderToRoute(
-            order_id=order.id,
-            number=order.number,
-            channel_id=order.channel_id,
-            channel=channel,
-            ship_to=order.ship_to,
-            service_level=str(order.service_level),
-            priority=order.priority,
-            ship_by=order.ship_by,
-            placed_at=order.placed_at,
-        ),
-        [
-            routing.LineToRoute(
-                line_id=line.id,
-                line_number=line.line_number,
-                item_id=line.item_id,
-                sku=line.sku,
-                quantity=line.open,
-                hazmat=hazmat.get(line.item_id) if hazmat is not None else None,
-            )
-            for line in live
-            if line.item_id is not None
-        ],
+        order_to_route(order, channel),
+        lines_to_route(live, hazmat),
         actor=actor,
         reason=reason,
         new_order=new_order,
@@ -128,6 +107,40 @@ def allocate(
         plan_id=result.plan_id,
         fulfillment_orders=tuple(fo.number for fo in result.fulfillment_orders),
     )
+
+
+def order_to_route(order: SalesOrder, channel: str) -> routing.OrderToRoute:
+    """The order as routing plans it (`channel`: its channel's code)."""
+    return routing.OrderToRoute(
+        order_id=order.id,
+        number=order.number,
+        channel_id=order.channel_id,
+        channel=channel,
+        ship_to=order.ship_to,
+        service_level=str(order.service_level),
+        priority=order.priority,
+        ship_by=order.ship_by,
+        placed_at=order.placed_at,
+    )
+
+
+def lines_to_route(
+    lines: Sequence[OrderLine], hazmat: Mapping[int, bool] | None
+) -> list[routing.LineToRoute]:
+    """The open units of lines with an item, as routing plans them (`hazmat`: item id →
+    flag when the caller has read the items)."""
+    return [
+        routing.LineToRoute(
+            line_id=line.id,
+            line_number=line.line_number,
+            item_id=line.item_id,
+            sku=line.sku,
+            quantity=line.open,
+            hazmat=hazmat.get(line.item_id) if hazmat is not None else None,
+        )
+        for line in lines
+        if line.item_id is not None
+    ]
 
 
 def release(session: Session, line: OrderLine, quantity: int, *, actor: Principal) -> int:

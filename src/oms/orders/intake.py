@@ -34,7 +34,18 @@ from oms.errors import Conflict, OmsError, Problem, ValidationFailed
 from oms.inbox import service as inbox
 from oms.inbox.models import InboxMessage, InboxStatus
 from oms.kit import clock
-from oms.orders import allocation, buyers, credit, edits, repository, status, timeline, validation
+from oms.orders import (
+    allocation,
+    buyers,
+    credit,
+    edits,
+    express,
+    master_data,
+    repository,
+    status,
+    timeline,
+    validation,
+)
 from oms.orders.models import HoldType, OrderHold, OrderLine, OrderStatus, SalesOrder
 from oms.orders.schemas import OrderIn, computed_totals, content_hash
 from oms.orders.validation import Parsed
@@ -72,6 +83,8 @@ class IntakeResult:
     """Why a change request was refused."""
     details: dict[str, Any] = field(default_factory=dict)
     """What a change request changed, or the particulars of its refusal."""
+    pending: express.Taken | None = None
+    """Taken by the express lane: its writes, still to send with the inbox outcome."""
 
 
 # -- entry points' steps ---------------------------------------------------------------
@@ -122,14 +135,17 @@ def receive(
     parsed = validation.parse(body)
     result = _accept(session, parsed, inbox_id=inbox_id, actor=actor, number=number)
     refusal = [Problem("body", result.reason, "order.change_refused")] if result.reason else []
-    inbox.record_outcome(
-        session,
+    outcome = inbox.outcome_values(
         inbox_id,
         status=INBOX_STATUS[result.outcome],
         document_id=result.order.number,
         outcome=summary(result),
         problems=result.problems or refusal,
     )
+    if result.pending is not None:
+        result.pending.send(session, result.order, outcome)
+    else:
+        inbox.write_outcome(session, outcome)
     return result
 
 
@@ -205,7 +221,10 @@ def accept(
     number: str | None = None,
 ) -> IntakeResult:
     """Create the order, or recognise a re-delivery of it (duplicate or change request)."""
-    return _accept(session, Parsed(order=payload), inbox_id=inbox_id, actor=actor, number=number)
+    result = _accept(session, Parsed(order=payload), inbox_id=inbox_id, actor=actor, number=number)
+    if result.pending is not None:
+        result.pending.send(session, result.order, None)
+    return result
 
 
 def _accept(
@@ -217,19 +236,19 @@ def _accept(
     number: str | None,
 ) -> IntakeResult:
     payload = parsed.order
-    # Routing reads the warehouses and their stock itself (every warehouse, for the trace).
-    channel, _ = repository.intake_channel(session, payload.channel)
-    items, _ = repository.intake_items(session, [line.sku for line in payload.lines], [])
-    unusable = validation.channel_problems(
-        channel, payload.channel, visible=actor.sees_channel(payload.channel)
-    )
+    known = _known(session, parsed, actor)
+    if not known.problems and express.eligible(payload, known.data):
+        taken = _express(session, parsed, known, inbox_id=inbox_id, actor=actor, number=number)
+        if taken is not None:
+            return taken
+    current = repository.master_data_generation(session)
+    if current != known.generation:
+        # What was kept is no longer current: read it again.
+        master_data.forget(session, current)
+        known = _known(session, parsed, actor)
+    channel, items, unusable, problems = known.channel, known.items, known.unusable, known.problems
     customer, customer_problems = buyers.linked(session, payload.customer)
-    problems = [
-        *parsed.address_problems,
-        *unusable,
-        *validation.catalog_problems(payload, channel=None if unusable else channel, items=items),
-        *customer_problems,
-    ]
+    problems += customer_problems
     if unusable:
         raise ValidationFailed(problems)
     assert channel is not None
@@ -275,14 +294,7 @@ def _accept(
         order,
         "created",
         actor=actor,
-        data={
-            "channel": channel.code,
-            "inbox_id": inbox_id,
-            "lines": len(lines),
-            "total": str(order.total),
-            "currency": order.currency,
-            **allocated.routing(),
-        },
+        data=_created(order, channel, inbox_id, allocated.routing(), lines=len(lines)),
     )
     for hold in holds:
         timeline.record(
@@ -293,6 +305,118 @@ def _accept(
             data={"hold_id": hold.id, "type": str(hold.type), "reason": hold.reason},
         )
     return IntakeResult(Outcome.CREATED, order, lines, holds, problems)
+
+
+def _created(
+    order: SalesOrder,
+    channel: Channel,
+    inbox_id: int | None,
+    routed: dict[str, object],
+    *,
+    lines: int,
+) -> dict[str, Any]:
+    """What the order's `created` event says."""
+    return {
+        "channel": channel.code,
+        "inbox_id": inbox_id,
+        "lines": lines,
+        "total": str(order.total),
+        "currency": order.currency,
+        **routed,
+    }
+
+
+@dataclass(frozen=True)
+class _Known:
+    """The channel and items of a payload, from the master data kept, with the problems
+    they show (the buyer's are for later)."""
+
+    generation: int | None
+    data: master_data.ChannelData | None
+    items: dict[str, Item]
+    unusable: list[Problem]
+    problems: list[Problem]
+
+    @property
+    def channel(self) -> Channel | None:
+        return self.data.channel if self.data is not None else None
+
+
+def _known(session: Session, parsed: Parsed, actor: Principal) -> _Known:
+    payload = parsed.order
+    skus = [line.sku for line in payload.lines]
+    kept = master_data.snapshot(session, payload.channel, skus)
+    data = kept.channels.get(payload.channel)
+    channel = data.channel if data is not None else None
+    items = master_data.items_of(kept, skus)
+    unusable = validation.channel_problems(
+        channel, payload.channel, visible=actor.sees_channel(payload.channel)
+    )
+    problems = [
+        *parsed.address_problems,
+        *unusable,
+        *validation.catalog_problems(payload, channel=None if unusable else channel, items=items),
+    ]
+    return _Known(kept.generation, data, items, unusable, problems)
+
+
+def _express(
+    session: Session,
+    parsed: Parsed,
+    known: _Known,
+    *,
+    inbox_id: int | None,
+    actor: Principal,
+    number: str | None,
+) -> IntakeResult | None:
+    """The order taken by the express lane, its writes pending (`IntakeResult.pending`);
+    None, with nothing written, when it goes the general way."""
+    payload = parsed.order
+    data, items = known.data, known.items
+    assert data is not None
+    assert payload.customer.email is not None
+    reading = express.read(
+        session,
+        items,
+        payload.customer.email,
+        lines=len(payload.lines),
+        generation=known.generation,
+    )
+    if reading is None:
+        return None
+    values = _order_values(
+        parsed,
+        channel=data.channel,
+        customer=reading.customer,
+        number=number or _number(sequences.next_value(session, SEQUENCE)),
+        inbox_id=inbox_id,
+    )
+    order = SalesOrder(id=reading.order_id, **values)
+    lines = _lines(payload, order_id=order.id, items=items)
+    for line, line_id in zip(lines, reading.line_ids, strict=True):
+        line.id = line_id
+    hazmat = {item.id: item.hazmat for item in items.values()}
+    planned = express.plan(
+        data,
+        allocation.order_to_route(order, data.channel.code),
+        allocation.lines_to_route(lines, hazmat),
+        hazmat,
+        reading.available,
+    )
+    if planned is None:
+        return None
+    claimed = express.claim(session, {"id": order.id, **values}, planned, now=order.created_at)
+    if claimed is None:
+        return _redelivery(session, data.channel, parsed, values["content_hash"], [], actor=actor)
+    taken = express.Taken(session, claimed, order, lines, planned, actor=actor)
+    order.status = _derived(lines)
+    taken.record(
+        order,
+        "created",
+        actor=actor,
+        data=_created(order, data.channel, inbox_id, taken.routing(), lines=len(lines)),
+    )
+    return IntakeResult(Outcome.CREATED, order, lines, [], [], pending=taken)
 
 
 def _redelivery(

@@ -8,7 +8,8 @@ which of several concurrent deliveries creates the order.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple, cast
@@ -29,9 +30,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session, load_only, make_transient_to_detached
 
-from oms.catalog.models import Channel, ChannelWarehouse, Item, Warehouse
-from oms.inventory.models import Balance
-from oms.kit import bulk
+from oms.catalog.models import Channel, ChannelWarehouse, Customer, CustomerType, Item, Warehouse
+from oms.inventory.models import Balance, Reservation
+from oms.kit import batch, bulk
 from oms.kit.paging import Page, PageRequest, paginate
 from oms.orders.models import (
     OrderAllocation,
@@ -41,6 +42,8 @@ from oms.orders.models import (
     OrderStatus,
     SalesOrder,
 )
+from oms.routing.models import FulfillmentOrder, RoutingPlan
+from oms.sequences import MASTER_DATA, Counter
 
 
 def insert_order_once(session: Session, values: dict[str, Any]) -> int | None:
@@ -563,3 +566,231 @@ def insert_allocation_rows(session: Session, rows: Sequence[dict[str, Any]]) -> 
 def insert_event_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     """Many timeline events of one shape (the same keys in each) in one statement."""
     bulk.insert_rows(session, OrderEvent, rows)
+
+
+# -- the express lane of intake (`oms.orders.express`) -------------------------------------
+
+
+def master_data_generation(session: Session) -> int | None:
+    """The `master_data` counter's value (None before anything bumped it)."""
+    value = session.scalar(select(Counter.value).where(Counter.name == MASTER_DATA))
+    return int(value) if value is not None else None
+
+
+@dataclass(frozen=True)
+class IntakeReading:
+    """What the express lane reads in one statement."""
+
+    generation: int | None
+    available: dict[tuple[int, int], int]
+    """(item id, warehouse id) → units available, none below 0; absent pairs have none."""
+    customer: Customer | None
+    """The active customer with the e-mail address, lowest id first (a transient copy)."""
+    order_id: int
+    line_ids: list[int]
+    """Ids drawn for the order and its lines."""
+
+
+_READ_POSTGRESQL = """
+SELECT g.value, s.items, s.warehouses, s.units,
+       nextval(pg_get_serial_sequence('sales_orders', 'id')::regclass),
+       ARRAY(SELECT nextval(pg_get_serial_sequence('sales_order_lines', 'id')::regclass)
+             FROM generate_series(1, %(lines)s)),
+       c.id, c.type, c.name, c.email, c.credit_limit
+FROM (SELECT 1) AS one
+LEFT JOIN counters AS g ON g.name = 'master_data'
+CROSS JOIN LATERAL (
+    SELECT array_agg(b.item_id) AS items, array_agg(b.warehouse_id) AS warehouses,
+           array_agg(b.on_hand - b.reserved - b.safety_stock) AS units
+    FROM inventory_balances AS b WHERE b.item_id = ANY(%(items)s::integer[])
+) AS s
+LEFT JOIN LATERAL (
+    SELECT id, type, name, email, credit_limit FROM customers
+    WHERE active AND email = %(email)s ORDER BY id LIMIT 1
+) AS c ON true
+"""
+
+_READ_SQLITE = (
+    "SELECT (SELECT value FROM counters WHERE name = 'master_data'), "
+    "(SELECT max(id) FROM sales_orders), (SELECT max(id) FROM sales_order_lines)",
+    "SELECT b.item_id, b.warehouse_id, b.on_hand - b.reserved - b.safety_stock "
+    "FROM inventory_balances AS b JOIN json_each(?) AS wanted ON b.item_id = wanted.value",
+    "SELECT id, type, name, email, credit_limit FROM customers "
+    "WHERE active AND email = ? ORDER BY id LIMIT 1",
+)
+
+
+def read_for_intake(
+    session: Session, item_ids: Sequence[int], email: str, *, lines: int
+) -> IntakeReading:
+    """The master-data counter, the items' stock at every warehouse, the buyer by e-mail,
+    ids for the order and its `lines`: one statement on PostgreSQL (three on SQLite, in
+    the process, whose transaction holds the one write lock: the ids after the largest)."""
+    connection = session.connection()
+    if bulk.is_postgresql(session):
+        row = connection.exec_driver_sql(
+            _READ_POSTGRESQL, {"items": list(item_ids), "email": email, "lines": lines}
+        ).one()
+        generation, items, warehouses, units, order_id, line_ids = row[:6]
+        stock: Sequence[Any] = list(zip(items or (), warehouses or (), units or (), strict=True))
+        buyer = row[6:] if row[6] is not None else None
+    else:
+        head, balances, customers = _READ_SQLITE
+        generation, last_order, last_line = connection.exec_driver_sql(head).one()
+        order_id = int(last_order or 0) + 1
+        line_ids = list(range(int(last_line or 0) + 1, int(last_line or 0) + 1 + lines))
+        stock = connection.exec_driver_sql(balances, (json.dumps(list(item_ids)),)).all()
+        buyer = connection.exec_driver_sql(customers, (email,)).one_or_none()
+    customer = None
+    if buyer is not None:
+        customer_id, kind, name, address, limit = buyer
+        customer = Customer(
+            id=customer_id,
+            type=CustomerType(kind),
+            name=name,
+            email=address,
+            credit_limit=Decimal(str(limit)) if limit is not None else None,
+        )
+    return IntakeReading(
+        generation=int(generation) if generation is not None else None,
+        available={(int(i), int(w)): max(0, int(u)) for i, w, u in stock},
+        customer=customer,
+        order_id=int(order_id),
+        line_ids=[int(i) for i in line_ids],
+    )
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The order inserted, the (item id, warehouse id) totals taken on the balances, and ids
+    drawn for the rows to write, by model."""
+
+    taken: set[tuple[int, int]]
+    ids: dict[type[Any], list[int]]
+
+
+ORDER_COLUMNS = tuple(c.name for c in cast(Table, SalesOrder.__table__).c)
+_claims: dict[str, tuple[batch.Fragment, str]] = {}
+
+
+def claim_order(
+    session: Session,
+    values: Mapping[str, Any],
+    wanted: Sequence[tuple[int, int, int]],
+    counts: Mapping[type[Any], int],
+    *,
+    now: dt.datetime,
+) -> Claim | None:
+    """Insert the order (every column, its id drawn: `ORDER_COLUMNS`) unless its channel and
+    external id are taken (None then, and nothing else done); else take `wanted` (item id,
+    warehouse id, units, in that order) on the balances where each total is available,
+    the rows locked in that order, and draw `counts` ids for the models named. One
+    statement on PostgreSQL; on SQLite, which holds its one write lock for the whole
+    transaction, three."""
+    connection = session.connection()
+    dialect = connection.dialect
+    claim = _claims.get(dialect.name)
+    if claim is None:
+        insert_order = batch.fragment(batch.Insert(SalesOrder, ORDER_COLUMNS), dialect, "o")
+        claim = _claims[dialect.name] = (insert_order, _claim_sql(insert_order))
+    insert_order, sql = claim
+    items = [i for i, _, _ in wanted]
+    warehouses = [w for _, w, _ in wanted]
+    units = [u for _, _, u in wanted]
+    if dialect.name == "postgresql":
+        params = cast(dict[str, Any], insert_order.params([values]))
+        params.update(
+            items=items,
+            warehouses=warehouses,
+            units=units,
+            now=now,
+            **{f"n_{model.__tablename__}": counts.get(model, 0) for model in DRAWN},
+        )
+        row = connection.exec_driver_sql(sql, params).one()
+        if row[0] is None:
+            return None
+        return Claim(
+            taken={(int(i), int(w)) for i, w in row[1] or ()},
+            ids={model: [int(i) for i in ids] for model, ids in zip(DRAWN, row[2:], strict=True)},
+        )
+    [bound] = cast(list[tuple[Any, ...]], insert_order.params([values]))
+    inserted = connection.exec_driver_sql(sql, bound).scalar()
+    if inserted is None:
+        return None
+    taken: set[tuple[int, int]] = set()
+    if wanted:
+        stamp = cast(Table, Balance.__table__).c.updated_at.type
+        granted = connection.exec_driver_sql(
+            _TAKE_SQLITE,
+            (_sqlite_time(stamp, dialect, now), json.dumps([list(w) for w in wanted])),
+        )
+        taken = {(int(i), int(w)) for i, w in granted}
+    largest = connection.exec_driver_sql(_LARGEST_SQLITE).one()
+    return Claim(
+        taken=taken,
+        ids={
+            model: list(range(int(last or 0) + 1, int(last or 0) + 1 + counts.get(model, 0)))
+            for model, last in zip(DRAWN, largest, strict=True)
+        },
+    )
+
+
+DRAWN: tuple[type[Any], ...] = (Reservation, RoutingPlan, FulfillmentOrder)
+"""The models whose ids `claim_order` draws."""
+
+_TAKE_SQLITE = """
+UPDATE inventory_balances SET reserved = reserved + wanted.units, updated_at = ?
+FROM (
+    SELECT json_extract(value, '$[0]') AS item_id, json_extract(value, '$[1]') AS warehouse_id,
+           json_extract(value, '$[2]') AS units
+    FROM json_each(?)
+) AS wanted
+WHERE inventory_balances.item_id = wanted.item_id
+  AND inventory_balances.warehouse_id = wanted.warehouse_id
+  AND inventory_balances.on_hand - inventory_balances.reserved
+      - inventory_balances.safety_stock >= wanted.units
+RETURNING inventory_balances.item_id, inventory_balances.warehouse_id
+"""
+
+_LARGEST_SQLITE = "SELECT " + ", ".join(  # noqa: S608
+    f"(SELECT max(id) FROM {model.__tablename__})"  # noqa: S608
+    for model in DRAWN
+)
+
+
+def _claim_sql(insert_order: batch.Fragment) -> str:
+    order = f"{insert_order.sql} ON CONFLICT (channel_id, external_id) DO NOTHING RETURNING id"
+    if not insert_order.postgresql:
+        return order
+    drawn = ", ".join(
+        f"ARRAY(SELECT nextval(pg_get_serial_sequence('{model.__tablename__}', 'id')::regclass) "  # noqa: S608
+        f"FROM generate_series(1, %(n_{model.__tablename__})s) WHERE EXISTS (SELECT 1 FROM o))"
+        for model in DRAWN
+    )
+    return f"""
+WITH o AS ({order}),
+wanted AS (
+    SELECT * FROM unnest(%(items)s::integer[], %(warehouses)s::integer[], %(units)s::integer[])
+        AS w(item_id, warehouse_id, units)
+),
+locked AS (
+    SELECT b.id, wanted.units FROM inventory_balances AS b
+    JOIN wanted ON b.item_id = wanted.item_id AND b.warehouse_id = wanted.warehouse_id
+    WHERE EXISTS (SELECT 1 FROM o)
+    ORDER BY b.item_id, b.warehouse_id
+    FOR UPDATE OF b
+),
+taken AS (
+    UPDATE inventory_balances AS b
+    SET reserved = b.reserved + locked.units, updated_at = %(now)s
+    FROM locked
+    WHERE b.id = locked.id AND b.on_hand - b.reserved - b.safety_stock >= locked.units
+    RETURNING b.item_id, b.warehouse_id
+)
+SELECT (SELECT id FROM o), ARRAY(SELECT ARRAY[item_id, warehouse_id] FROM taken), {drawn}
+"""  # noqa: S608
+
+
+def _sqlite_time(kind: Any, dialect: Any, value: dt.datetime) -> Any:
+    process = kind._cached_bind_processor(dialect)
+    return process(value) if process is not None else value

@@ -12,6 +12,6 @@ SQL), `dispatch` (the relay's steps: fan-out, claim, outcome), `signing`
 """
 
 from oms.outbox.models import OutboxEvent
-from oms.outbox.service import record
+from oms.outbox.service import record, row
 
-__all__ = ["OutboxEvent", "record"]
+__all__ = ["OutboxEvent", "record", "row"]

@@ -40,17 +40,18 @@ from oms.catalog.models import Warehouse
 from oms.catalog.scope import scope_ids, sees
 from oms.errors import NotFound
 from oms.inventory import balances
-from oms.inventory.batch import Granted, ReservationRequest, reserve_many
+from oms.inventory.batch import Granted, Outcome, ReservationRequest, reserve_many
 from oms.kit import clock
 from oms.kit.paging import Page, PageRequest
 from oms.routing import places, planner, repository, rule_sets
 from oms.routing.costs import DEFAULT_COST_MODEL
-from oms.routing.model import Candidate, Demand, DemandLine, Plan
+from oms.routing.model import Assignment, Candidate, Demand, DemandLine, Plan, RuleSet
 from oms.routing.models import (
     FulfillmentOrder,
     FulfillmentOrderLine,
     FulfillmentStatus,
     RoutingPlan,
+    RoutingRuleSet,
     fulfillment_id,
     fulfillment_number,
 )
@@ -147,11 +148,63 @@ def route(
     if len(hazmat) < len(item_ids):
         hazmat = {item.id: item.hazmat for item in catalog.items_by_ids(session, item_ids)}
     available = balances.available_at(session, item_ids, [w.id for w, _ in warehouses])
-    used = _used_today(session, [w for w, _ in warehouses])
-    candidates = [
-        _candidate(w, rank, available, used, already=w.id in planned) for w, rank in warehouses
-    ]
-    demand = Demand(
+    used = used_today(session, [w for w, _ in warehouses])
+    demand = demand_of(order, lines, hazmat)
+    plan = planner.plan(
+        demand,
+        candidates_of(warehouses, available, used, planned),
+        rules=rules,
+        costs=DEFAULT_COST_MODEL,
+    )
+    requests = reservation_requests(order, lines, plan, warehouses)
+    reserved, refused, backordered = settled(
+        plan, requests, reserve_many(session, requests.wanted, actor=actor)
+    )
+    now = clock.now()
+    plan_id = repository.insert_plan(
+        session,
+        plan_values(
+            order,
+            lines,
+            demand,
+            plan,
+            (rules, stored_rules),
+            reserved,
+            refused,
+            backordered,
+            actor=actor,
+            reason=reason,
+            now=now,
+        ),
+    )
+    by_line = {line.line_id: line for line in lines}
+    fulfillment_orders = _fulfill(session, order, plan_id, reserved, by_line, planned, now)
+    return RoutingResult(
+        plan_id=plan_id,
+        plan=plan,
+        reserved=reserved,
+        backordered=backordered,
+        refused=refused,
+        hold_for_review=plan.hold_for_review,
+        fulfillment_orders=fulfillment_orders,
+    )
+
+
+def used_today(session: Session, warehouses: Sequence[Warehouse]) -> dict[int, int]:
+    """warehouse id → fulfillment orders made there today, for those with a daily capacity
+    (no query when none has one)."""
+    limited = [w.id for w in warehouses if w.daily_capacity is not None]
+    if not limited:
+        return {}
+    midnight = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    return repository.planned_since(session, limited, midnight)
+
+
+def demand_of(
+    order: OrderToRoute, lines: Sequence[LineToRoute], hazmat: Mapping[int, bool]
+) -> Demand:
+    """The demand the planner plans: the lines, where they go, how soon."""
+    return Demand(
         key=order.number,
         channel=order.channel,
         destination=places.destination_of(order.ship_to),
@@ -170,13 +223,39 @@ def route(
         ship_by=order.ship_by,
         placed_at=order.placed_at,
     )
-    plan = planner.plan(demand, candidates, rules=rules, costs=DEFAULT_COST_MODEL)
 
+
+def candidates_of(
+    warehouses: Sequence[tuple[Warehouse, int | None]],
+    available: Mapping[tuple[int, int], int],
+    used: Mapping[int, int],
+    planned: Collection[int] = (),
+) -> list[Candidate]:
+    """Every warehouse as the planner sees it (`planned`: ids of warehouses already planned
+    for the order)."""
+    return [_candidate(w, rank, available, used, already=w.id in planned) for w, rank in warehouses]
+
+
+@dataclass(frozen=True)
+class Requests:
+    """The plan's assignments of units, each with the reservation it asks for."""
+
+    assignments: list[Assignment]
+    wanted: list[ReservationRequest]
+
+
+def reservation_requests(
+    order: OrderToRoute,
+    lines: Sequence[LineToRoute],
+    plan: Plan,
+    warehouses: Sequence[tuple[Warehouse, int | None]],
+) -> Requests:
+    """A reservation request for each assignment of units the plan makes."""
     by_line = {line.line_id: line for line in lines}
     codes = {w.id: w.code for w, _ in warehouses}
-    wanted = [a for a in plan.assignments if a.quantity > 0]
-    outcomes = reserve_many(
-        session,
+    assignments = [a for a in plan.assignments if a.quantity > 0]
+    return Requests(
+        assignments,
         [
             ReservationRequest(
                 item_id=by_line[a.line_key].item_id,
@@ -186,13 +265,19 @@ def route(
                 quantity=a.quantity,
                 reference=f"{order.number}/{by_line[a.line_key].line_number}",
             )
-            for a in wanted
+            for a in assignments
         ],
-        actor=actor,
     )
+
+
+def settled(
+    plan: Plan, requests: Requests, outcomes: Sequence[Outcome]
+) -> tuple[list[Reserved], dict[int, int], dict[int, int]]:
+    """What the reservations made of the plan: units reserved, units refused (a concurrent
+    order took them) and units backordered (refused ones included), by line id."""
     reserved: list[Reserved] = []
     refused: dict[int, int] = {}
-    for assignment, outcome in zip(wanted, outcomes, strict=True):
+    for assignment, outcome in zip(requests.assignments, outcomes, strict=True):
         if isinstance(outcome, Granted):
             reserved.append(
                 Reserved(
@@ -207,56 +292,68 @@ def route(
     backordered = dict(plan.backordered)
     for line_id, units in refused.items():
         backordered[line_id] = backordered.get(line_id, 0) + units
+    return reserved, refused, backordered
 
-    now = clock.now()
+
+def plan_values(
+    order: OrderToRoute,
+    lines: Sequence[LineToRoute],
+    demand: Demand,
+    plan: Plan,
+    rules: tuple[RuleSet, RoutingRuleSet | None],
+    reserved: Sequence[Reserved],
+    refused: Mapping[int, int],
+    backordered: Mapping[int, int],
+    *,
+    actor: Principal,
+    reason: str,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """The stored plan: its rules, totals, notes and trace (every column but the id)."""
+    applied, stored_rules = rules
+    by_line = {line.line_id: line for line in lines}
     notes = list(plan.notes) + [
         f"line {by_line[line_id].line_number} ({by_line[line_id].sku}): {units} planned units "
         "were taken by another order before they could be reserved: backordered"
         for line_id, units in refused.items()
     ]
-    plan_id = repository.insert_plan(
-        session,
-        {
-            "order_id": order.order_id,
-            "demand_key": order.number,
-            "channel_id": order.channel_id,
-            "rule_set_id": stored_rules.id if stored_rules is not None else None,
-            "rule_set_version": stored_rules.version if stored_rules is not None else 0,
-            "rules": RuleSetRules.from_rule_set(rules).model_dump(mode="json"),
-            "strategy": str(plan.strategy),
-            "reason": reason,
-            "destination": dataclasses.asdict(demand.destination),
-            "units": sum(line.quantity for line in lines),
-            "planned_units": sum(r.quantity for r in reserved),
-            "backordered_units": sum(backordered.values()),
-            "hold_for_review": plan.hold_for_review,
-            "shipments": plan.shipments,
-            "cost": plan.cost,
-            "distance_km": plan.distance_km,
-            "notes": notes,
-            "trace": _stored_trace(plan, by_line),
-            "actor": actor.label,
-            "created_at": now,
-        },
-    )
-    fulfillment_orders = _fulfill(session, order, plan_id, reserved, by_line, planned, now)
-    return RoutingResult(
-        plan_id=plan_id,
-        plan=plan,
-        reserved=reserved,
-        backordered=backordered,
-        refused=refused,
-        hold_for_review=plan.hold_for_review,
-        fulfillment_orders=fulfillment_orders,
-    )
+    return {
+        "order_id": order.order_id,
+        "demand_key": order.number,
+        "channel_id": order.channel_id,
+        "rule_set_id": stored_rules.id if stored_rules is not None else None,
+        "rule_set_version": stored_rules.version if stored_rules is not None else 0,
+        "rules": RuleSetRules.from_rule_set(applied).model_dump(mode="json"),
+        "strategy": str(plan.strategy),
+        "reason": reason,
+        "destination": dataclasses.asdict(demand.destination),
+        "units": sum(line.quantity for line in lines),
+        "planned_units": sum(r.quantity for r in reserved),
+        "backordered_units": sum(backordered.values()),
+        "hold_for_review": plan.hold_for_review,
+        "shipments": plan.shipments,
+        "cost": plan.cost,
+        "distance_km": plan.distance_km,
+        "notes": notes,
+        "trace": _stored_trace(plan, by_line),
+        "actor": actor.label,
+        "created_at": now,
+    }
 
 
-def _used_today(session: Session, warehouses: Sequence[Warehouse]) -> dict[int, int]:
-    limited = [w.id for w in warehouses if w.daily_capacity is not None]
-    if not limited:
-        return {}
-    midnight = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
-    return repository.planned_since(session, limited, midnight)
+def fulfillment_line_values(
+    reserved: Reserved, line: LineToRoute, fulfillment_order_id: int
+) -> dict[str, Any]:
+    """The fulfillment order line a reservation of units becomes (every column but the id)."""
+    return {
+        "fulfillment_order_id": fulfillment_order_id,
+        "order_line_id": reserved.line_id,
+        "line_number": line.line_number,
+        "item_id": line.item_id,
+        "sku": line.sku,
+        "quantity": reserved.quantity,
+        "reservation_id": reserved.reservation_id,
+    }
 
 
 def _candidate(
@@ -338,15 +435,7 @@ def _fulfill(
     repository.insert_fulfillment_lines(
         session,
         [
-            {
-                "fulfillment_order_id": touched[r.warehouse_id].id,
-                "order_line_id": r.line_id,
-                "line_number": by_line[r.line_id].line_number,
-                "item_id": by_line[r.line_id].item_id,
-                "sku": by_line[r.line_id].sku,
-                "quantity": r.quantity,
-                "reservation_id": r.reservation_id,
-            }
+            fulfillment_line_values(r, by_line[r.line_id], touched[r.warehouse_id].id)
             for r in reserved
         ],
     )

@@ -1,0 +1,331 @@
+"""The express lane of intake: a new order with nothing to hold it for, in few statements.
+
+    (stored raw before, in a transaction of its own, with its number)
+    read    the master-data counter, the items' stock at every warehouse, the buyer
+            by e-mail                                                  1 statement
+    plan    in memory: routing's planner over the channel, warehouses and rules
+            kept in memory (`master_data`)
+    claim   INSERT the order ON CONFLICT (channel, external id) DO NOTHING; if it
+            went in, the plan's units taken on the balances (one conditional
+            UPDATE, rows locked in order) and ids drawn for its rows   1 statement
+    write   lines, reservations, ledger rows, availability marks, the plan,
+            fulfillment orders and their lines, allocations, the order's status,
+            timeline, audit, outbox, the inbox message's outcome       1 statement
+
+That is on PostgreSQL, where each statement is a round trip; SQLite, in the process,
+takes a few more (`repository.read_for_intake`, `claim_order`, `oms.kit.batch`).
+
+The rows are those the general path (`intake._accept` with `allocation.allocate`)
+writes for the same order, built by the same functions (routing's `plan_values`,
+inventory's `granted_rows`, the timeline's `rows`); a test takes the same orders in
+by both and compares every table. What the lane does not take is decided before
+anything is written, and goes the general way: a payload with any problem, a buyer
+not named by e-mail alone or not known yet or checked for credit, an order cancelled
+as it arrives, a warehouse with a daily capacity (the day's count is another read),
+a plan that asks for review; a re-delivery (the claim finds the order) goes on as
+one. Units a concurrent order took between the read and the claim are tried again
+one group at a time, as `reserve_many` does, and what stays refused is backordered.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from oms.audit import AuditEntry
+from oms.auth.principal import Principal
+from oms.catalog.models import Customer, Item
+from oms.inbox.models import InboxMessage
+from oms.inventory.batch import grant_many, granted_rows, group_totals
+from oms.inventory.models import AvailabilityMark, Movement, Reservation
+from oms.kit import batch
+from oms.orders import credit, master_data, repository, timeline
+from oms.orders.master_data import ChannelData
+from oms.orders.models import OrderAllocation, OrderEvent, OrderLine, SalesOrder
+from oms.orders.schemas import OrderIn
+from oms.outbox.models import OutboxEvent
+from oms.routing import planner
+from oms.routing import service as routing
+from oms.routing.costs import DEFAULT_COST_MODEL
+from oms.routing.model import Demand, Plan
+from oms.routing.models import (
+    FulfillmentOrder,
+    FulfillmentOrderLine,
+    FulfillmentStatus,
+    RoutingPlan,
+    fulfillment_number,
+)
+
+LINE_COLUMNS = tuple(c.name for c in OrderLine.__table__.c)
+RESERVATION_COLUMNS = tuple(c.name for c in Reservation.__table__.c)
+MOVEMENT_COLUMNS = tuple(c.name for c in Movement.__table__.c if c.name != "id")
+PLAN_COLUMNS = tuple(c.name for c in RoutingPlan.__table__.c)
+FULFILLMENT_COLUMNS = tuple(c.name for c in FulfillmentOrder.__table__.c)
+FULFILLMENT_LINE_COLUMNS = tuple(
+    c.name for c in FulfillmentOrderLine.__table__.c if c.name not in ("id", "shipped")
+)
+ALLOCATION_COLUMNS = tuple(c.name for c in OrderAllocation.__table__.c if c.name != "id")
+EVENT_COLUMNS = tuple(c.name for c in OrderEvent.__table__.c if c.name != "id")
+AUDIT_COLUMNS = tuple(c.name for c in AuditEntry.__table__.c if c.name != "id")
+OUTBOX_COLUMNS = tuple(c.name for c in OutboxEvent.__table__.c if c.name not in ("id",))
+OUTCOME_COLUMNS = ("status", "document_id", "outcome", "errors", "processed_at")
+
+WRITE = batch.Shape(
+    batch.Insert(OrderLine, LINE_COLUMNS),
+    batch.Insert(Reservation, RESERVATION_COLUMNS),
+    batch.Insert(Movement, MOVEMENT_COLUMNS),
+    batch.Insert(AvailabilityMark, ("item_id", "marked_at"), skip_conflicts=True),
+    batch.Insert(RoutingPlan, PLAN_COLUMNS),
+    batch.Insert(FulfillmentOrder, FULFILLMENT_COLUMNS),
+    batch.Insert(FulfillmentOrderLine, (*FULFILLMENT_LINE_COLUMNS, "shipped")),
+    batch.Insert(OrderAllocation, ALLOCATION_COLUMNS),
+    batch.Update(SalesOrder, ("status",)),
+    batch.Insert(OrderEvent, EVENT_COLUMNS),
+    batch.Insert(AuditEntry, AUDIT_COLUMNS),
+    batch.Insert(OutboxEvent, OUTBOX_COLUMNS),
+    batch.Update(InboxMessage, OUTCOME_COLUMNS, added=("attempts",)),
+)
+"""Everything the lane writes after the claim, in one statement on PostgreSQL."""
+
+
+def eligible(payload: OrderIn, data: ChannelData | None) -> bool:
+    """Whether the lane may take this valid order, before anything is read for it."""
+    ref = payload.customer
+    return (
+        data is not None
+        and ref.id is None
+        and not ref.account_number
+        and bool(ref.email)
+        and not payload.cancelled
+        and all(w.daily_capacity is None for w, _ in data.candidates)
+    )
+
+
+@dataclass(frozen=True)
+class Reading:
+    customer: Customer
+    available: dict[tuple[int, int], int]
+    order_id: int
+    line_ids: list[int]
+
+
+def read(
+    session: Session,
+    items: Mapping[str, Item],
+    email: str,
+    *,
+    lines: int,
+    generation: int | None,
+) -> Reading | None:
+    """The stock, the buyer and ids for the order and its lines; None when the lane cannot
+    go on: the master data kept (read under `generation`) changed since, or the buyer is
+    new or checked for credit."""
+    found = repository.read_for_intake(
+        session, sorted({i.id for i in items.values()}), email, lines=lines
+    )
+    if found.generation != generation:
+        master_data.forget(session, found.generation)
+        return None
+    if found.customer is None or credit.is_checked(found.customer):
+        return None
+    return Reading(found.customer, found.available, found.order_id, found.line_ids)
+
+
+@dataclass(frozen=True)
+class Planned:
+    order: routing.OrderToRoute
+    lines: list[routing.LineToRoute]
+    demand: Demand
+    plan: Plan
+    requests: routing.Requests
+    rules: ChannelData
+
+
+def plan(
+    data: ChannelData,
+    order: routing.OrderToRoute,
+    lines: list[routing.LineToRoute],
+    hazmat: Mapping[int, bool],
+    available: Mapping[tuple[int, int], int],
+) -> Planned | None:
+    """Routing's plan for the lines over every active warehouse; None when it asks for a
+    person's review."""
+    demand = routing.demand_of(order, lines, hazmat)
+    made = planner.plan(
+        demand,
+        routing.candidates_of(data.candidates, available, {}),
+        rules=data.rules,
+        costs=DEFAULT_COST_MODEL,
+    )
+    if made.hold_for_review:
+        return None
+    requests = routing.reservation_requests(order, lines, made, data.candidates)
+    return Planned(order, lines, demand, made, requests, data)
+
+
+def claim(
+    session: Session, values: Mapping[str, Any], planned: Planned, *, now: dt.datetime
+) -> repository.Claim | None:
+    """The order in, its units taken, ids drawn; None: the order exists (a re-delivery)."""
+    requests = planned.requests.wanted
+    return repository.claim_order(
+        session,
+        values,
+        group_totals(requests),
+        {
+            Reservation: len(requests),
+            RoutingPlan: 1,
+            FulfillmentOrder: len({r.warehouse_id for r in requests}),
+        },
+        now=now,
+    )
+
+
+class Taken:
+    """What the lane made of a claimed order, and the rows it has still to write (`send`)."""
+
+    def __init__(
+        self,
+        session: Session,
+        claimed: repository.Claim,
+        order: SalesOrder,
+        lines: Sequence[OrderLine],
+        planned: Planned,
+        *,
+        actor: Principal,
+    ) -> None:
+        """The lines' buckets set; the rows of the reservations and ledger for the units
+        taken (those a concurrent order took are tried again group by group, as
+        `reserve_many` does), the plan, fulfillment orders and their lines, allocations."""
+        now = order.created_at
+        requests = planned.requests
+        refusals = grant_many(session, requests.wanted, whole=claimed.taken)
+        granted = granted_rows(
+            requests.wanted,
+            refusals,
+            claimed.ids[Reservation][: refusals.count(None)],
+            actor=actor,
+            now=now,
+        )
+        reserved, refused, backordered = routing.settled(planned.plan, requests, granted.outcomes)
+        [plan_id] = claimed.ids[RoutingPlan]
+        warehouses = sorted({r.warehouse_id for r in reserved})
+        fulfillment = dict(zip(warehouses, claimed.ids[FulfillmentOrder], strict=False))
+        by_line = {line.line_id: line for line in planned.lines}
+        self.allocated = 0
+        for line in lines:
+            line.allocated = sum(r.quantity for r in reserved if r.line_id == line.id)
+            line.backordered = line.quantity - line.allocated
+            self.allocated += line.allocated
+        self.backordered = sum(line.backordered for line in lines)
+        self.plan_id = plan_id
+        self.fulfillment_orders = tuple(fulfillment_number(fulfillment[w]) for w in warehouses)
+        self.rows: list[list[dict[str, Any]]] = [
+            [_line_row(line) for line in lines],
+            granted.reservations,
+            granted.movements,
+            [{"item_id": i, "marked_at": now} for i in sorted(granted.items)],
+            [
+                {
+                    "id": plan_id,
+                    **routing.plan_values(
+                        planned.order,
+                        planned.lines,
+                        planned.demand,
+                        planned.plan,
+                        (planned.rules.rules, planned.rules.stored_rules),
+                        reserved,
+                        refused,
+                        backordered,
+                        actor=actor,
+                        reason=REASON,
+                        now=now,
+                    ),
+                }
+            ],
+            [_fulfillment_row(fulfillment[w], order, plan_id, w, now) for w in warehouses],
+            [
+                {
+                    **routing.fulfillment_line_values(
+                        r, by_line[r.line_id], fulfillment[r.warehouse_id]
+                    ),
+                    "shipped": 0,
+                }
+                for r in reserved
+            ],
+            [
+                {
+                    "order_id": order.id,
+                    "line_id": r.line_id,
+                    "warehouse_id": r.warehouse_id,
+                    "reservation_id": r.reservation_id,
+                    "quantity": r.quantity,
+                    "created_at": now,
+                }
+                for r in reserved
+            ],
+            [],
+            [],
+            [],
+            [],
+            [],
+        ]
+
+    def routing(self) -> dict[str, object]:
+        """What the order's event says of the routing (as `allocation.Allocated.routing`)."""
+        return {"routing_plan": self.plan_id, "fulfillment_orders": list(self.fulfillment_orders)}
+
+    def record(
+        self, order: SalesOrder, event: str, *, actor: Principal, data: dict[str, Any]
+    ) -> None:
+        """The order's event (`timeline.record`), written with the rest."""
+        written = timeline.rows(order, event, actor=actor, data=data)
+        self.rows[9].append(written.event)
+        self.rows[10].append(written.audit)
+        self.rows[11].append({**written.outbox, "dispatched_at": None})
+
+    def send(self, session: Session, order: SalesOrder, outcome: Mapping[str, Any] | None) -> None:
+        """Write it all, with the order's status and the inbox message's `outcome`
+        (`OUTCOME_COLUMNS` and its id) when there is one."""
+        self.rows[8].append({"id": order.id, "status": order.status})
+        if outcome is not None:
+            self.rows[12].append({**outcome, "attempts": 1})
+        WRITE.send(session, self.rows)
+
+
+REASON = "intake"
+
+
+def _line_row(line: OrderLine) -> dict[str, Any]:
+    return {name: getattr(line, name) for name in LINE_COLUMNS}
+
+
+def _fulfillment_row(
+    fulfillment_order_id: int,
+    order: SalesOrder,
+    plan_id: int,
+    warehouse_id: int,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    return {
+        "id": fulfillment_order_id,
+        "order_id": order.id,
+        "order_number": order.number,
+        "channel_id": order.channel_id,
+        "plan_id": plan_id,
+        "warehouse_id": warehouse_id,
+        "status": FulfillmentStatus.PLANNED,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+        "released_at": None,
+        "ship_by": None,
+        "acknowledged_at": None,
+        "shipped_at": None,
+        "wms_reference": None,
+        "reject_reason": None,
+    }
