@@ -53,6 +53,29 @@ def _postgres_url(name: str) -> str:
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A new, migrated database for this test run."""
+    yield from _fresh_database(tmp_path_factory)
+
+
+@pytest.fixture
+def new_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[], Database]]:
+    """Makes new, migrated databases on the run's backend, for one test (dropped after):
+    ids start at 1 in each."""
+    made: list[tuple[Iterator[str], Database]] = []
+
+    def make() -> Database:
+        urls = _fresh_database(tmp_path_factory)
+        database = Database(next(urls))
+        made.append((urls, database))
+        return database
+
+    yield make
+    for urls, database in made:
+        database.dispose()
+        for _ in urls:
+            pass
+
+
+def _fresh_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     if BACKEND == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'oms.db'}"
         _migrate(url)

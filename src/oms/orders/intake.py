@@ -237,13 +237,15 @@ def _accept(
 ) -> IntakeResult:
     payload = parsed.order
     known = _known(session, parsed, actor)
-    if not known.problems and express.eligible(payload, known.data):
-        taken = _express(session, parsed, known, inbox_id=inbox_id, actor=actor, number=number)
-        if taken is not None:
-            return taken
-    current = repository.master_data_generation(session)
-    if current != known.generation:
-        # What was kept is no longer current: read it again.
+    for _ in range(2):
+        if not known.problems and express.eligible(payload, known.data):
+            taken = _express(session, parsed, known, inbox_id=inbox_id, actor=actor, number=number)
+            if taken is not None:
+                return taken
+        current = repository.master_data_generation(session)
+        if current == known.generation:
+            break
+        # What was kept is no longer current: read it again (and try the lane again).
         master_data.forget(session, current)
         known = _known(session, parsed, actor)
     channel, items, unusable, problems = known.channel, known.items, known.unusable, known.problems

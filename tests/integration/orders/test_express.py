@@ -1,0 +1,188 @@
+"""The express lane writes what the general path writes: the same orders, taken in by
+each into a database of its own, leave every table the same (timestamps, random event
+ids and the rows' own ids aside)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from oms.auth.principal import SYSTEM
+from oms.catalog import customers
+from oms.catalog.schemas import CustomerCreate
+from oms.db import Database
+from oms.orders import express, intake
+from oms.orders.models import SalesOrder
+from tests.integration.catalog import factories as catalog_data
+from tests.integration.inventory import factories as stock
+from tests.integration.orders import factories
+from tests.integration.orders.deliveries import deliver, payload
+
+COMPARED = (
+    "sales_orders",
+    "sales_order_lines",
+    "sales_order_allocations",
+    "sales_order_holds",
+    "sales_order_events",
+    "reservations",
+    "inventory_balances",
+    "inventory_movements",
+    "availability_marks",
+    "routing_plans",
+    "fulfillment_orders",
+    "fulfillment_order_lines",
+    "audit_log",
+    "outbox_events",
+    "inbox_messages",
+    "customers",
+)
+SET_ASIDE = {
+    "id",
+    "at",
+    "created_at",
+    "updated_at",
+    "marked_at",
+    "received_at",
+    "processed_at",
+    "placed_at",
+    "event_id",
+    "request_id",
+}
+
+
+def _prepared(db: Database) -> None:
+    with db.transaction() as session:
+        factories.master_data(
+            session,
+            channels=("web", "b2b"),
+            on_hand={("ABC-1", "DAL"): 6, ("ABC-1", "NJ"): 4, ("XYZ-9", "DAL"): 3},
+        )
+        factories.rule_set(session, "b2b", split="split_within_line")
+        stock.item(session, "LMN-3", hazmat=True)
+        stock.stock(session, "LMN-3", "NJ", 5)
+        customers.create_customer(
+            session,
+            CustomerCreate.model_validate(catalog_data.b2c_customer(emails=["ada@example.com"])),
+            actor=SYSTEM,
+        )
+
+
+def _orders() -> Iterator[dict[str, Any]]:
+    """New orders that allocate, split, backorder in part and in whole, on two channels
+    with their own rule sets; then a re-delivery and a change request."""
+    lines_of = [
+        [("ABC-1", 2), ("XYZ-9", 1)],
+        [("ABC-1", 5)],
+        [("ABC-1", 1), ("ABC-1", 2), ("LMN-3", 1)],
+        [("XYZ-9", 4)],
+        [("LMN-3", 2), ("ABC-1", 3)],
+        [("ABC-1", 9)],
+        [("XYZ-9", 1), ("LMN-3", 7)],
+    ]
+    for n, lines in enumerate(lines_of):
+        yield payload(
+            f"x-{n}",
+            channel=("web", "b2b")[n % 2],
+            lines=lines,
+            placed_at="2026-11-20T10:00:00Z",
+            shipping_charge="4.50",
+            priority=n % 3,
+        )
+    yield payload(
+        "x-0", lines=lines_of[0], placed_at="2026-11-20T10:00:00Z", shipping_charge="4.50"
+    )
+    changed = payload("x-2", channel="web", lines=lines_of[2], placed_at="2026-11-20T10:00:00Z")
+    changed["ship_to"]["line1"] = "2 Elm St"
+    yield changed
+
+
+def _tables(db: Database) -> dict[str, list[dict[str, Any]]]:
+    found: dict[str, list[dict[str, Any]]] = {}
+    with db.transaction() as session:
+        for table in COMPARED:
+            rows = session.execute(text(f"SELECT * FROM {table} ORDER BY 1")).mappings()
+            found[table] = [
+                {k: _plain(v) for k, v in row.items() if k not in SET_ASIDE} for row in rows
+            ]
+    return found
+
+
+def _plain(value: Any) -> Any:
+    """JSON as SQLite keeps it (text) read as PostgreSQL gives it (a document), times and
+    event ids inside it set aside too."""
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return value
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if k not in SET_ASIDE}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def test_the_express_lane_writes_every_row_the_general_path_writes(
+    new_database: Callable[[], Database], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, other_database = new_database(), new_database()
+    _prepared(db)
+    _prepared(other_database)
+    with _counting_the_lane() as taken:
+        express_outcomes = [deliver(db, body).outcome for body in _orders()]
+    assert len(taken) == 7, "every new order took the lane"
+    monkeypatch.setattr(express, "eligible", lambda *_: False)
+    general_outcomes = [deliver(other_database, body).outcome for body in _orders()]
+
+    assert express_outcomes == general_outcomes
+    assert express_outcomes[-2:] == [intake.Outcome.DUPLICATE, intake.Outcome.CHANGED]
+    taken, made = _tables(db), _tables(other_database)
+    for table in COMPARED:
+        assert taken[table] == made[table], table
+
+
+@contextmanager
+def _counting_the_lane() -> Iterator[list[bool]]:
+    """A list that gets an entry for each order the express lane writes."""
+    taken: list[bool] = []
+    sending = express.Taken.send
+
+    def noted(self: express.Taken, *args: Any) -> None:
+        taken.append(True)
+        sending(self, *args)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(express.Taken, "send", noted)
+        yield taken
+
+
+def test_the_express_lane_takes_the_common_order_after_a_change_of_master_data(
+    db: Database,
+) -> None:
+    _prepared(db)
+    with _counting_the_lane() as taken:
+        result = deliver(db, payload("common", lines=[("ABC-1", 2)]))
+
+    assert taken == [True]
+    with db.transaction() as session:
+        stored = session.scalar(select(SalesOrder).where(SalesOrder.id == result.order.id))
+        assert stored is not None
+        assert stored.status == "allocated"
+
+
+def test_a_change_of_master_data_is_seen_by_the_next_order(db: Database) -> None:
+    _prepared(db)
+    deliver(db, payload("before", lines=[("ABC-1", 1)]))
+    with db.transaction() as session:
+        stock.item(session, "NEW-1")
+        stock.stock(session, "NEW-1", "DAL", 2)
+
+    result = deliver(db, payload("after", lines=[("NEW-1", 2)]))
+
+    assert result.outcome == intake.Outcome.CREATED
+    assert [line.allocated for line in result.lines] == [2]
