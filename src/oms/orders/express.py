@@ -43,7 +43,7 @@ from oms.inbox.models import InboxMessage
 from oms.inventory.batch import grant_many, granted_rows, group_totals
 from oms.inventory.models import AvailabilityMark, Movement, Reservation
 from oms.kit import batch
-from oms.orders import credit, master_data, repository, timeline
+from oms.orders import credit, master_data, repository, timeline, views
 from oms.orders.master_data import ChannelData
 from oms.orders.models import OrderAllocation, OrderEvent, OrderLine, SalesOrder
 from oms.orders.schemas import OrderIn
@@ -224,6 +224,8 @@ class Taken:
         self.backordered = sum(line.backordered for line in lines)
         self.plan_id = plan_id
         self.fulfillment_orders = tuple(fulfillment_number(fulfillment[w]) for w in warehouses)
+        self.channel = planned.rules.channel.code
+        self.warehouses = {w.id: w.code for w, _ in planned.rules.candidates}
         self.rows: list[list[dict[str, Any]]] = [
             [_line_row(line) for line in lines],
             granted.reservations,
@@ -274,6 +276,25 @@ class Taken:
             [],
             [],
         ]
+
+    def shown(self, order: SalesOrder, lines: Sequence[OrderLine]) -> views.OrderOut:
+        """The order as `views.order_out` shows it, from the rows in hand."""
+        allocations, fulfillment, fulfillment_lines = self.rows[7], self.rows[5], self.rows[6]
+        return views.shown(
+            order,
+            channel=self.channel,
+            lines=lines,
+            allocations=[OrderAllocation(**row) for row in allocations],
+            holds=[],
+            warehouses=self.warehouses,
+            fulfillment_orders=views.fulfillment_out(
+                [
+                    (FulfillmentOrder(**row), self.warehouses[row["warehouse_id"]])
+                    for row in fulfillment
+                ],
+                [FulfillmentOrderLine(**row) for row in fulfillment_lines],
+            ),
+        )
 
     def routing(self) -> dict[str, object]:
         """What the order's event says of the routing (as `allocation.Allocated.routing`)."""

@@ -10,6 +10,7 @@ warehouse codes and their lines.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -30,7 +31,7 @@ from oms.orders.models import (
     ServiceLevel,
 )
 from oms.routing import repository as routing
-from oms.routing.models import FulfillmentStatus
+from oms.routing.models import FulfillmentOrder, FulfillmentOrderLine, FulfillmentStatus
 
 
 class AllocationOut(BaseModel):
@@ -167,21 +168,41 @@ def hold_out(hold: OrderHold) -> HoldOut:
 
 def order_out(session: Session, order: SalesOrder) -> OrderOut:
     """The order with its lines, allocations, holds and fulfillment orders."""
-    lines = repository.lines_of(session, order.id)
     allocations = repository.allocations_of_order(session, order.id)
-    holds = repository.holds_of(session, order.id)
     warehouses = {
         w.id: w.code
         for w in catalog.warehouses_by_ids(session, {a.warehouse_id for a in allocations})
     }
     channels = catalog.channels_by_ids(session, [order.channel_id])
+    return shown(
+        order,
+        channel=channels[0].code if channels else "",
+        lines=repository.lines_of(session, order.id),
+        allocations=allocations,
+        holds=repository.holds_of(session, order.id),
+        warehouses=warehouses,
+        fulfillment_orders=fulfillment_orders_of(session, order.id),
+    )
+
+
+def shown(
+    order: SalesOrder,
+    *,
+    channel: str,
+    lines: Sequence[OrderLine],
+    allocations: Sequence[OrderAllocation],
+    holds: Sequence[OrderHold],
+    warehouses: Mapping[int, str],
+    fulfillment_orders: list[OrderFulfillmentOut],
+) -> OrderOut:
+    """`order_out` of what the caller holds already (`warehouses`: id → code)."""
     by_line: dict[int, list[OrderAllocation]] = {}
     for found in allocations:
         by_line.setdefault(found.line_id, []).append(found)
     return OrderOut(
         id=order.id,
         number=order.number,
-        channel=channels[0].code if channels else "",
+        channel=channel,
         external_id=order.external_id,
         status=OrderStatus(order.status),
         accepted=order.accepted,
@@ -212,7 +233,7 @@ def order_out(session: Session, order: SalesOrder) -> OrderOut:
         version=order.version,
         lines=[line_out(line, by_line.get(line.id, []), warehouses) for line in lines],
         holds=[hold_out(hold) for hold in holds],
-        fulfillment_orders=fulfillment_orders_of(session, order.id),
+        fulfillment_orders=fulfillment_orders,
         shipments=[],
     )
 
@@ -220,8 +241,18 @@ def order_out(session: Session, order: SalesOrder) -> OrderOut:
 def fulfillment_orders_of(session: Session, order_id: int) -> list[OrderFulfillmentOut]:
     """The order's fulfillment orders with their lines: two queries (one when it has none)."""
     found = routing.fulfillment_orders_with_warehouse(session, order_id)
+    return fulfillment_out(
+        found, routing.lines_of_fulfillment_orders(session, [fo.id for fo, _ in found])
+    )
+
+
+def fulfillment_out(
+    found: Sequence[tuple[FulfillmentOrder, str]], lines: Sequence[FulfillmentOrderLine]
+) -> list[OrderFulfillmentOut]:
+    """Fulfillment orders (each with its warehouse's code) as the order shows them, their
+    units summed by order line."""
     units: dict[int, dict[tuple[int, str], int]] = {}
-    for line in routing.lines_of_fulfillment_orders(session, [fo.id for fo, _ in found]):
+    for line in lines:
         by_line = units.setdefault(line.fulfillment_order_id, {})
         key = (line.line_number, line.sku)
         by_line[key] = by_line.get(key, 0) + line.quantity
@@ -244,7 +275,7 @@ def fulfillment_orders_of(session: Session, order_id: int) -> list[OrderFulfillm
 
 
 def line_out(
-    line: OrderLine, allocations: list[OrderAllocation], warehouses: dict[int, str]
+    line: OrderLine, allocations: list[OrderAllocation], warehouses: Mapping[int, str]
 ) -> OrderLineOut:
     return OrderLineOut(
         line_number=line.line_number,

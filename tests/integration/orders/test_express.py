@@ -16,7 +16,7 @@ from oms.auth.principal import SYSTEM
 from oms.catalog import customers
 from oms.catalog.schemas import CustomerCreate
 from oms.db import Database
-from oms.orders import express, intake
+from oms.orders import express, intake, views
 from oms.orders.models import SalesOrder
 from tests.integration.catalog import factories as catalog_data
 from tests.integration.inventory import factories as stock
@@ -186,3 +186,25 @@ def test_a_change_of_master_data_is_seen_by_the_next_order(db: Database) -> None
 
     assert result.outcome == intake.Outcome.CREATED
     assert [line.allocated for line in result.lines] == [2]
+
+
+def test_the_order_the_lane_shows_is_the_order_as_stored(db: Database) -> None:
+    _prepared(db)
+    with db.transaction() as session:
+        factories.rule_set(session, "web", split="split_within_line")
+    deliver(db, payload("warm-up", lines=[("XYZ-9", 1)]))
+    body = payload("shown", lines=[("ABC-1", 8), ("XYZ-9", 1), ("LMN-3", 1)])
+
+    with db.transaction() as session:
+        [inbox_id] = intake.store(session, [json.dumps(body)], source="test", actor=SYSTEM)
+        result = intake.receive(session, inbox_id, json.dumps(body), actor=SYSTEM)
+        assert result.pending is not None
+        shown = result.pending.shown(result.order, result.lines)
+    with db.transaction() as session:
+        stored = views.order_out(session, result.order)
+
+    assert [(f.warehouse, len(f.lines)) for f in shown.fulfillment_orders] == [
+        ("DAL", 2),
+        ("NJ", 1),
+    ]
+    assert shown == stored

@@ -116,6 +116,8 @@ def run_stored(
 
     def take_in(session: Session) -> tuple[IntakeResult, OrderOut]:
         result = intake.receive(session, inbox_id, body, actor=actor, number=number)
+        if result.pending is not None:
+            return result, result.pending.shown(result.order, result.lines)
         return result, views.order_out(session, result.order)
 
     try:
