@@ -214,7 +214,7 @@ def profiled(process: subprocess.Popen[bytes], out: Path | None, seconds: float)
         yield
         return
     command = ["py-spy", "record", "-o", str(out), "-f", "raw", "-p", str(process.pid)]
-    command += ["--subprocesses", "-d", str(int(seconds) + 2), "--nonblocking"]
+    command += ["--subprocesses", "-d", str(int(seconds) + 2), "--gil"]
     spy = subprocess.Popen(
         command,
         stdout=subprocess.DEVNULL,

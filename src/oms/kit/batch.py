@@ -5,25 +5,32 @@ into a table (`Insert`, its columns named once; conflicting rows skipped when
 asked), rows of a table updated by key (`Update`: columns set, or added to).
 Every row carries its id, drawn before: no part waits for another's RETURNING.
 
-On PostgreSQL a shape is one statement of data-modifying CTEs, each over its
-columns given as arrays (`unnest`), one parameter per column: the same text for
-every batch of the shape, which psycopg prepares after a few runs, so the server
-neither parses nor plans it again. Foreign keys between the parts are checked at
-the end of the statement, when every part has run. On SQLite (no data-modifying
+On PostgreSQL a shape is one statement of data-modifying CTEs, each over its rows
+given as one JSON document (`json_populate_recordset` over the table's row type,
+which reads each value as its column's type): one parameter per part and a short
+text, the same for every batch of the shape, so psycopg converts it once and
+prepares it after a few runs (the server neither parses nor plans it again), and
+dumps one string per part rather than an array per column, element by element.
+Foreign keys between the parts are checked at the end of the statement, when every
+part has run. On SQLite (no data-modifying
 CTEs; no round trip either, as the database lives in the process) each part with
 rows is one executemany.
 
 The statements go through SQLAlchemy's connection (`exec_driver_sql`), so its
 statement events see them; values are bound as their columns bind them (a UTC
-timestamp checked, a JSON document serialized, an enum as its value).
+timestamp checked, a JSON document serialized, an enum as its value). A row may
+leave out a nullable column without a default (NULL); SQL NULL stands for a JSON
+column's None on PostgreSQL (SQLAlchemy would write JSON null: both read as None).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, cast
 
 from sqlalchemy import JSON, Column, Table
@@ -85,29 +92,28 @@ class Fragment:
     sql: str
     columns: list[str]
     binders: list[Callable[[Mapping[str, Any]], Any]]
+    required: list[str]
     prefix: str
     postgresql: bool
 
     def params(self, rows: Sequence[Mapping[str, Any]]) -> dict[str, Any] | list[tuple[Any, ...]]:
-        """PostgreSQL: one array per column, by name; SQLite: one tuple per row."""
-        pairs = list(zip(self.columns, self.binders, strict=True))
+        """PostgreSQL: the rows as one JSON document named `prefix`; SQLite: one tuple per
+        row."""
         if self.postgresql:
-            return {
-                f"{self.prefix}_{m}": [take(row) for row in rows]
-                for m, (_, take) in enumerate(pairs)
-            }
-        return [tuple(take(row) for _, take in pairs) for row in rows]
+            return {self.prefix: _json_rows(rows, self.required)}
+        return [tuple(take(row) for take in self.binders) for row in rows]
 
 
 def fragment(part: Part, dialect: Dialect, prefix: str) -> Fragment:
-    """`part` alone: on PostgreSQL an INSERT … SELECT FROM unnest (or UPDATE … FROM
-    unnest) whose parameters are named `<prefix>_<n>`, to be written into a CTE of the
-    caller's; on SQLite a statement for an executemany."""
+    """`part` alone: on PostgreSQL an INSERT … SELECT (or UPDATE … FROM) over the rows
+    given as the JSON parameter `prefix`, to be written into a CTE of the caller's; on
+    SQLite a statement for an executemany."""
     compiled = _compile([part], dialect, prefix=prefix, bare=True)
     return Fragment(
         compiled.statements[0],
         compiled.columns[0],
         compiled.binders[0],
+        compiled.required[0],
         prefix,
         compiled.postgresql,
     )
@@ -120,14 +126,16 @@ class _Compiled:
     columns: list[list[str]]
     """Each part's columns, in the order its statement binds them."""
     binders: list[list[Callable[[Mapping[str, Any]], Any]]]
+    required: list[list[str]]
+    """Each part's columns a row must give (not nullable, or with a default)."""
     postgresql: bool
 
     def send(self, connection: Connection, rows: Sequence[Sequence[Mapping[str, Any]]]) -> None:
         if self.postgresql:
-            params: dict[str, Any] = {}
-            for n, (binders, part_rows) in enumerate(zip(self.binders, rows, strict=True)):
-                for m, bind in enumerate(binders):
-                    params[f"p{n}_{m}"] = [bind(row) for row in part_rows]
+            params = {
+                f"p{n}": _json_rows(part_rows, names)
+                for n, (names, part_rows) in enumerate(zip(self.required, rows, strict=True))
+            }
             connection.exec_driver_sql(self.statements[0], params)
             return
         for sql, binders, part_rows in zip(self.statements, self.binders, rows, strict=True):
@@ -148,6 +156,7 @@ def _compile(
     statements: list[str] = []
     columns: list[list[str]] = []
     binders: list[list[Callable[[Mapping[str, Any]], Any]]] = []
+    required: list[list[str]] = []
     for n, part in enumerate(parts):
         table = cast(Table, part.model.__table__)
         name = quote.format_table(table)
@@ -160,21 +169,25 @@ def _compile(
                 raise ValueError(f"{table.name} has no column {column!r}")
         columns.append(names)
         binders.append([_taker(table.c[c], dialect) for c in names])
+        required.append([c for c in names if not _may_be_left_out(table.c[c])])
         quoted = [quote.quote(c) for c in names]
         if postgresql:
-            arrays = ", ".join(
-                f"%({prefix if bare else f'p{n}'}_{m})s::{_array_type(table.c[c], dialect)}"
-                for m, c in enumerate(names)
+            source = (
+                f"json_populate_recordset(NULL::{name}, %({prefix if bare else f'p{n}'})s::json)"
             )
             columns_sql = ", ".join(quoted)
             if isinstance(part, Insert):
-                body = f"INSERT INTO {name} ({columns_sql}) SELECT * FROM unnest({arrays})"  # noqa: S608
+                if set(names) == set(table.c.keys()):
+                    # Every column: the row type's order is the table's.
+                    body = f"INSERT INTO {name} SELECT * FROM {source}"  # noqa: S608
+                else:
+                    body = f"INSERT INTO {name} ({columns_sql}) SELECT {columns_sql} FROM {source}"  # noqa: S608
                 if part.skip_conflicts:
                     body += " ON CONFLICT DO NOTHING"
             else:
                 assigned = _assignments(part, quote.quote, "x")
                 key = quoted[0]
-                body = f"UPDATE {name} SET {assigned} FROM unnest({arrays}) AS x({columns_sql}) "  # noqa: S608
+                body = f"UPDATE {name} SET {assigned} FROM {source} AS x "  # noqa: S608
                 body += f"WHERE {name}.{key} = x.{key}"
             bodies.append(body)
         elif isinstance(part, Insert):
@@ -195,7 +208,7 @@ def _compile(
     if postgresql:
         ctes = ",\n".join(f"w{n} AS ({body})" for n, body in enumerate(bodies))
         statements = bodies if bare else [f"WITH {ctes}\nSELECT 1"]
-    return _Compiled(statements, columns, binders, postgresql)
+    return _Compiled(statements, columns, binders, required, postgresql)
 
 
 def _assignments(part: Update, quote: Callable[[str], str], source: str) -> str:
@@ -206,11 +219,26 @@ def _assignments(part: Update, quote: Callable[[str], str], source: str) -> str:
     )
 
 
-def _array_type(column: Column[Any], dialect: Dialect) -> str:
-    """The column's type as an array parameter (JSON documents go as text)."""
-    if _is_json(column):
-        return "TEXT[]::JSONB[]"
-    return f"{column.type.compile(dialect=dialect)}[]"
+def _json_rows(rows: Sequence[Mapping[str, Any]], required: Sequence[str]) -> str:
+    """The rows as one JSON document for `json_populate_recordset` (the `required` columns
+    looked for in the first row)."""
+    if rows:
+        missing = [c for c in required if c not in rows[0]]
+        if missing:
+            raise KeyError(f"rows without {', '.join(missing)}")
+    return json.dumps(rows, default=_json_value, separators=(",", ":"))
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; Item OMS stores UTC only")
+        return value.isoformat()
+    if isinstance(value, dt.date | dt.time | Decimal):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    raise TypeError(f"{type(value).__name__} has no JSON form for a batch")
 
 
 def _is_json(column: Column[Any]) -> bool:
@@ -225,9 +253,13 @@ def _taker(column: Column[Any], dialect: Dialect) -> Callable[[Mapping[str, Any]
     may be left out of a row (NULL)."""
     bind = _binder(column, dialect)
     name = column.name
-    if column.nullable and column.default is None:
+    if _may_be_left_out(column):
         return lambda row: bind(row.get(name))
     return lambda row: bind(row[name])
+
+
+def _may_be_left_out(column: Column[Any]) -> bool:
+    return bool(column.nullable) and column.default is None
 
 
 def _binder(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
