@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,24 +33,26 @@ def store(session: Session, payload: Inbound, *, actor: str) -> int:
     return store_many(session, [payload], actor=actor)[0]
 
 
+def row(payload: Inbound, *, actor: str, now: dt.datetime) -> dict[str, Any]:
+    """A stored payload's columns (but the id), for a caller that writes it with others."""
+    return {
+        "kind": payload.kind,
+        "source": payload.source,
+        "channel": payload.channel,
+        "external_id": payload.external_id,
+        "content_type": payload.content_type,
+        "body": payload.body,
+        "status": InboxStatus.RECEIVED,
+        "attempts": 0,
+        "actor": actor,
+        "received_at": now,
+    }
+
+
 def store_many(session: Session, payloads: Sequence[Inbound], *, actor: str) -> list[int]:
     """Keep many payloads in one statement (bulk intake); their ids, in order."""
     now = clock.now()
-    rows = [
-        {
-            "kind": p.kind,
-            "source": p.source,
-            "channel": p.channel,
-            "external_id": p.external_id,
-            "content_type": p.content_type,
-            "body": p.body,
-            "status": InboxStatus.RECEIVED,
-            "attempts": 0,
-            "actor": actor,
-            "received_at": now,
-        }
-        for p in payloads
-    ]
+    rows = [row(p, actor=actor, now=now) for p in payloads]
     if not rows:
         return []
     result = session.execute(

@@ -115,6 +115,14 @@ def store(session: Session, bodies: Sequence[str], *, source: str, actor: Princi
     return inbox.store_many(session, [inbound(b, source=source) for b in bodies], actor=actor.label)
 
 
+def store_one(session: Session, body: str, *, source: str, actor: Principal) -> tuple[int, str]:
+    """Keep one payload raw and draw the number its order would get (`store` and
+    `draw_numbers` in one statement); its inbox id and that number."""
+    row = inbox.row(inbound(body, source=source), actor=actor.label, now=clock.now())
+    inbox_id, value = repository.store_numbered(session, row, SEQUENCE)
+    return inbox_id, _number(value)
+
+
 def draw_numbers(session: Session, count: int) -> list[str]:
     """`count` new order numbers in one statement. Drawn with the raw payloads, in their
     short transaction, the counter's row is not locked for a whole intake (PostgreSQL);

@@ -31,6 +31,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import InstrumentedAttribute, Session, load_only, make_transient_to_detached
 
 from oms.catalog.models import Channel, ChannelWarehouse, Customer, CustomerType, Item, Warehouse
+from oms.inbox.models import InboxMessage
 from oms.inventory.models import Balance, Reservation
 from oms.kit import batch, bulk
 from oms.kit.paging import Page, PageRequest, paginate
@@ -569,6 +570,38 @@ def insert_event_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 
 
 # -- the express lane of intake (`oms.orders.express`) -------------------------------------
+
+
+_stores: dict[str, tuple[batch.Fragment, list[str]]] = {}
+
+
+def store_numbered(session: Session, row: Mapping[str, Any], counter: str) -> tuple[int, int]:
+    """Keep a payload in the inbox (`row`: its columns but the id) and draw the next value
+    of `counter`: its inbox id and that value; one statement on PostgreSQL (two on SQLite)."""
+    connection = session.connection()
+    dialect = connection.dialect
+    found = _stores.get(dialect.name)
+    if found is None:
+        columns = tuple(c.name for c in cast(Table, InboxMessage.__table__).c if c.name != "id")
+        message = batch.fragment(batch.Insert(InboxMessage, columns), dialect, "m")
+        draw = (
+            "INSERT INTO counters (name, value) VALUES (%(counter)s, 1) "
+            "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value"
+        )
+        if message.postgresql:
+            sql = [f"WITH n AS ({draw}) {message.sql} RETURNING id, (SELECT value FROM n)"]  # noqa: S608
+        else:
+            sql = [draw.replace("%(counter)s", "?"), f"{message.sql} RETURNING id"]
+        found = _stores[dialect.name] = (message, sql)
+    message, sql = found
+    if message.postgresql:
+        params = cast(dict[str, Any], message.params([row]))
+        inbox_id, value = connection.exec_driver_sql(sql[0], {**params, "counter": counter}).one()
+        return int(inbox_id), int(value)
+    value = connection.exec_driver_sql(sql[0], (counter,)).scalar_one()
+    [bound] = cast(list[tuple[Any, ...]], message.params([row]))
+    inbox_id = connection.exec_driver_sql(sql[1], bound).scalar_one()
+    return int(inbox_id), int(value)
 
 
 def master_data_generation(session: Session) -> int | None:

@@ -41,7 +41,6 @@ def deliver(
     in its own transaction, as `POST /api/v1/orders` does."""
     text = body if isinstance(body, str) else json.dumps(body)
     with db.transaction() as session:
-        [inbox_id] = intake.store(session, [text], source="test", actor=actor)
-        [number] = intake.draw_numbers(session, 1)
+        inbox_id, number = intake.store_one(session, text, source="test", actor=actor)
     with db.transaction() as session:
         return intake.receive(session, inbox_id, text, actor=actor, number=number)

@@ -167,8 +167,7 @@ def create_order(raw: RawBody, actor: Writer, db: DatabaseDep, response: Respons
     orders; the raw payload is kept in the inbox either way."""
     body = _text(raw)
     with db.transaction() as session:
-        [inbox_id] = intake.store(session, [body], source="api", actor=actor)
-        [number] = intake.draw_numbers(session, 1)
+        inbox_id, number = intake.store_one(session, body, source="api", actor=actor)
     result, shown = run_stored(db, inbox_id, body, number=number, actor=actor)
     if result.outcome == Outcome.CREATED:
         response.headers["Location"] = f"/api/v1/orders/{result.order.id}"
