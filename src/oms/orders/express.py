@@ -30,8 +30,9 @@ one group at a time, as `reserve_many` does, and what stays refused is backorder
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -105,34 +106,37 @@ def eligible(payload: OrderIn, data: ChannelData | None) -> bool:
     )
 
 
-@dataclass(frozen=True)
-class Reading:
-    customer: Customer
-    available: dict[tuple[int, int], int]
-    order_id: int
-    line_ids: list[int]
-
-
 def read(
     session: Session,
-    items: Mapping[str, Item],
-    email: str,
+    items: Iterable[Item],
+    emails: Sequence[str],
+    external_ids: Sequence[str],
     *,
+    orders: int,
     lines: int,
     generation: int | None,
-) -> Reading | None:
-    """The stock, the buyer and ids for the order and its lines; None when the lane cannot
-    go on: the master data kept (read under `generation`) changed since, or the buyer is
-    new or checked for credit."""
+) -> repository.IntakeReading | None:
+    """The stock of `items`, the buyers with these e-mail addresses, the orders with these
+    external ids, ids for `orders` orders of `lines` lines in all; None when the master
+    data kept (read under `generation`) changed since: it is dropped, to be read again."""
     found = repository.read_for_intake(
-        session, sorted({i.id for i in items.values()}), email, lines=lines
+        session,
+        sorted({i.id for i in items}),
+        sorted(set(emails)),
+        sorted(set(external_ids)),
+        orders=orders,
+        lines=lines,
     )
     if found.generation != generation:
         master_data.forget(session, found.generation)
         return None
-    if found.customer is None or credit.is_checked(found.customer):
-        return None
-    return Reading(found.customer, found.available, found.order_id, found.line_ids)
+    return found
+
+
+def buyer(reading: repository.IntakeReading, email: str) -> Customer | None:
+    """The order's buyer, if the lane may take its order: known, not checked for credit."""
+    found = reading.customers.get(email)
+    return None if found is None or credit.is_checked(found) else found
 
 
 @dataclass(frozen=True)
@@ -150,10 +154,10 @@ def plan(
     order: routing.OrderToRoute,
     lines: list[routing.LineToRoute],
     hazmat: Mapping[int, bool],
-    available: Mapping[tuple[int, int], int],
+    available: dict[tuple[int, int], int],
 ) -> Planned | None:
-    """Routing's plan for the lines over every active warehouse; None when it asks for a
-    person's review."""
+    """Routing's plan for the lines over every active warehouse, its units then taken off
+    `available` (for the next order of a batch); None when it asks for a person's review."""
     demand = routing.demand_of(order, lines, hazmat)
     made = planner.plan(
         demand,
@@ -164,25 +168,63 @@ def plan(
     if made.hold_for_review:
         return None
     requests = routing.reservation_requests(order, lines, made, data.candidates)
+    for r in requests.wanted:
+        key = (r.item_id, r.warehouse_id)
+        available[key] = available.get(key, 0) - r.quantity
     return Planned(order, lines, demand, made, requests, data)
 
 
+@dataclass(frozen=True)
+class Claimed:
+    """What the claim gave one order: whether it went in, and its ids."""
+
+    inserted: bool
+    taken: set[tuple[int, int]]
+    reservations: list[int]
+    plan_id: int
+    fulfillment_orders: list[int]
+
+
 def claim(
-    session: Session, values: Mapping[str, Any], planned: Planned, *, now: dt.datetime
-) -> repository.Claim | None:
-    """The order in, its units taken, ids drawn; None: the order exists (a re-delivery)."""
-    requests = planned.requests.wanted
-    return repository.claim_order(
+    session: Session,
+    orders: Sequence[tuple[Mapping[str, Any], Planned]],
+    *,
+    now: dt.datetime,
+) -> list[Claimed]:
+    """The orders in (each of its values, with its id, and its plan), their units taken,
+    ids drawn; an order not inserted exists already (a re-delivery)."""
+    counts = [
+        (len(p.requests.wanted), len({r.warehouse_id for r in p.requests.wanted}))
+        for _, p in orders
+    ]
+    found = repository.claim_orders(
         session,
-        values,
-        group_totals(requests),
+        [values for values, _ in orders],
+        [
+            (values["id"], item_id, warehouse_id, units)
+            for values, p in orders
+            for item_id, warehouse_id, units in group_totals(p.requests.wanted)
+        ],
         {
-            Reservation: len(requests),
-            RoutingPlan: 1,
-            FulfillmentOrder: len({r.warehouse_id for r in requests}),
+            Reservation: sum(r for r, _ in counts),
+            RoutingPlan: len(orders),
+            FulfillmentOrder: sum(f for _, f in counts),
         },
         now=now,
     )
+    reservations = iter(found.ids[Reservation])
+    plans = iter(found.ids[RoutingPlan])
+    fulfillment = iter(found.ids[FulfillmentOrder])
+    return [
+        Claimed(
+            inserted=values["id"] in found.inserted,
+            taken=found.taken,
+            reservations=list(islice(reservations, r)),
+            plan_id=next(plans),
+            fulfillment_orders=list(islice(fulfillment, f)),
+        )
+        for (values, _), (r, f) in zip(orders, counts, strict=True)
+    ]
 
 
 class Taken:
@@ -191,7 +233,7 @@ class Taken:
     def __init__(
         self,
         session: Session,
-        claimed: repository.Claim,
+        claimed: Claimed,
         order: SalesOrder,
         lines: Sequence[OrderLine],
         planned: Planned,
@@ -207,14 +249,14 @@ class Taken:
         granted = granted_rows(
             requests.wanted,
             refusals,
-            claimed.ids[Reservation][: refusals.count(None)],
+            claimed.reservations[: refusals.count(None)],
             actor=actor,
             now=now,
         )
         reserved, refused, backordered = routing.settled(planned.plan, requests, granted.outcomes)
-        [plan_id] = claimed.ids[RoutingPlan]
+        plan_id = claimed.plan_id
         warehouses = sorted({r.warehouse_id for r in reserved})
-        fulfillment = dict(zip(warehouses, claimed.ids[FulfillmentOrder], strict=False))
+        fulfillment = dict(zip(warehouses, claimed.fulfillment_orders, strict=False))
         by_line = {line.line_id: line for line in planned.lines}
         self.allocated = 0
         for line in lines:
@@ -312,10 +354,22 @@ class Taken:
     def send(self, session: Session, order: SalesOrder, outcome: Mapping[str, Any] | None) -> None:
         """Write it all, with the order's status and the inbox message's `outcome`
         (`OUTCOME_COLUMNS` and its id) when there is one."""
-        self.rows[8].append({"id": order.id, "status": order.status})
+        send(session, [(self, order, outcome)])
+
+
+def send(
+    session: Session, taken: Sequence[tuple[Taken, SalesOrder, Mapping[str, Any] | None]]
+) -> None:
+    """Write the rows of orders the lane took, with their statuses and inbox outcomes, in
+    one batch."""
+    rows: list[list[dict[str, Any]]] = [[] for _ in WRITE.parts]
+    for made, order, outcome in taken:
+        for part, part_rows in zip(rows, made.rows, strict=True):
+            part.extend(part_rows)
+        rows[8].append({"id": order.id, "status": order.status})
         if outcome is not None:
-            self.rows[12].append({**outcome, "attempts": 1})
-        WRITE.send(session, self.rows)
+            rows[12].append({**outcome, "attempts": 1})
+    WRITE.send(session, rows)
 
 
 REASON = "intake"

@@ -136,25 +136,37 @@ def _number(value: int) -> str:
 
 
 def receive(
-    session: Session, inbox_id: int, body: str, *, actor: Principal, number: str | None = None
+    session: Session,
+    inbox_id: int,
+    body: str,
+    *,
+    actor: Principal,
+    number: str | None = None,
+    lane: bool = True,
 ) -> IntakeResult:
     """Parse and accept a stored payload, and note the outcome on its inbox message;
-    `number` (from `draw_numbers`) names the order if one is made."""
+    `number` (from `draw_numbers`) names the order if one is made; `lane=False` keeps it
+    off the express lane."""
     parsed = validation.parse(body)
-    result = _accept(session, parsed, inbox_id=inbox_id, actor=actor, number=number)
+    result = _accept(session, parsed, inbox_id=inbox_id, actor=actor, number=number, lane=lane)
+    outcome = _outcome(inbox_id, result)
+    if result.pending is not None:
+        result.pending.send(session, result.order, outcome)
+    else:
+        inbox.write_outcome(session, outcome)
+    return result
+
+
+def _outcome(inbox_id: int, result: IntakeResult) -> dict[str, Any]:
+    """What the inbox message notes of the result."""
     refusal = [Problem("body", result.reason, "order.change_refused")] if result.reason else []
-    outcome = inbox.outcome_values(
+    return inbox.outcome_values(
         inbox_id,
         status=INBOX_STATUS[result.outcome],
         document_id=result.order.number,
         outcome=summary(result),
         problems=result.problems or refusal,
     )
-    if result.pending is not None:
-        result.pending.send(session, result.order, outcome)
-    else:
-        inbox.write_outcome(session, outcome)
-    return result
 
 
 def receive_each(
@@ -164,19 +176,43 @@ def receive_each(
     actor: Principal,
     numbers: Sequence[str] | None = None,
 ) -> list[IntakeResult | ValidationFailed]:
-    """`receive` for many stored payloads, each in a savepoint of its own, so that one bad
-    order leaves the others alone; a failure is noted on its message and returned."""
-    outcomes: list[IntakeResult | ValidationFailed] = []
+    """`receive` for many stored payloads; one bad order leaves the others alone, a failure
+    noted on its message and returned. The orders the express lane may take go first,
+    together (one read, one claim, one write for all); every other one then runs alone, in
+    a savepoint of its own, in the order given."""
+    outcomes: list[IntakeResult | ValidationFailed | None] = [None] * len(messages)
+    arrivals: list[tuple[int, _Arrival]] = []
     for index, (inbox_id, body) in enumerate(messages):
+        try:
+            parsed = validation.parse(body)
+        except OmsError:
+            continue  # the general way records the failure
+        known = _known(session, parsed, actor)
+        if not known.problems and express.eligible(parsed.order, known.data):
+            number = numbers[index] if numbers else None
+            arrivals.append((index, _Arrival(parsed, known, inbox_id, number)))
+    taken = _express(session, [arrival for _, arrival in arrivals], actor=actor)
+    written = []
+    for (index, arrival), result in zip(arrivals, taken, strict=True):
+        if result is not None and result.pending is not None:
+            outcomes[index] = result
+            outcome = _outcome(arrival.inbox_id, result) if arrival.inbox_id else None
+            written.append((result.pending, result.order, outcome))
+    express.send(session, written)
+    for index, (inbox_id, body) in enumerate(messages):
+        if outcomes[index] is not None:
+            continue
         number = numbers[index] if numbers else None
         try:
             with session.begin_nested():
-                outcomes.append(receive(session, inbox_id, body, actor=actor, number=number))
+                outcomes[index] = receive(
+                    session, inbox_id, body, actor=actor, number=number, lane=False
+                )
         except OmsError as exc:
             failed = as_validation_failure(exc)
             record_failure(session, inbox_id, failed.problems)
-            outcomes.append(failed)
-    return outcomes
+            outcomes[index] = failed
+    return [outcome for outcome in outcomes if outcome is not None]
 
 
 def record_failure(session: Session, inbox_id: int, problems: Sequence[Problem]) -> None:
@@ -242,12 +278,14 @@ def _accept(
     inbox_id: int | None,
     actor: Principal,
     number: str | None,
+    lane: bool = True,
 ) -> IntakeResult:
     payload = parsed.order
     known = _known(session, parsed, actor)
     for _ in range(2):
-        if not known.problems and express.eligible(payload, known.data):
-            taken = _express(session, parsed, known, inbox_id=inbox_id, actor=actor, number=number)
+        if lane and not known.problems and express.eligible(payload, known.data):
+            arrival = _Arrival(parsed, known, inbox_id, number)
+            [taken] = _express(session, [arrival], actor=actor)
             if taken is not None:
                 return taken
         current = repository.master_data_generation(session)
@@ -370,63 +408,98 @@ def _known(session: Session, parsed: Parsed, actor: Principal) -> _Known:
     return _Known(kept.generation, data, items, unusable, problems)
 
 
+@dataclass(frozen=True)
+class _Arrival:
+    """A payload the express lane may take."""
+
+    parsed: Parsed
+    known: _Known
+    inbox_id: int | None
+    number: str | None
+
+
 def _express(
-    session: Session,
-    parsed: Parsed,
-    known: _Known,
-    *,
-    inbox_id: int | None,
-    actor: Principal,
-    number: str | None,
-) -> IntakeResult | None:
-    """The order taken by the express lane, its writes pending (`IntakeResult.pending`);
-    None, with nothing written, when it goes the general way."""
-    payload = parsed.order
-    data, items = known.data, known.items
-    assert data is not None
-    assert payload.customer.email is not None
+    session: Session, arrivals: Sequence[_Arrival], *, actor: Principal
+) -> list[IntakeResult | None]:
+    """The orders the express lane takes, in one read, one claim and (when their results
+    are sent) one write for all, their writes pending (`IntakeResult.pending`); None for
+    each that goes the general way, nothing written for it: a new or credit-checked buyer,
+    a plan asking for review, an order that exists already (also when a concurrent
+    delivery made it between the read and the claim) or comes twice in `arrivals`.
+
+    The orders are planned one after the other, each on the stock the ones before left."""
+    results: list[IntakeResult | None] = [None] * len(arrivals)
+    if not arrivals:
+        return results
+    generation = arrivals[0].known.generation
     reading = express.read(
         session,
-        items,
-        payload.customer.email,
-        lines=len(payload.lines),
-        generation=known.generation,
+        [item for a in arrivals for item in a.known.items.values()],
+        [a.parsed.order.customer.email or "" for a in arrivals],
+        [a.parsed.order.external_id for a in arrivals],
+        orders=len(arrivals),
+        lines=sum(len(a.parsed.order.lines) for a in arrivals),
+        generation=generation,
     )
     if reading is None:
-        return None
-    values = _order_values(
-        parsed,
-        channel=data.channel,
-        customer=reading.customer,
-        number=number or _number(sequences.next_value(session, SEQUENCE)),
-        inbox_id=inbox_id,
+        return results
+    order_ids, line_ids = iter(reading.order_ids), iter(reading.line_ids)
+    available = dict(reading.available)
+    seen = set(reading.existing)
+    staged: list[tuple[int, SalesOrder, list[OrderLine], dict[str, Any], express.Planned]] = []
+    for index, arrival in enumerate(arrivals):
+        payload, data, items = arrival.parsed.order, arrival.known.data, arrival.known.items
+        assert data is not None
+        order_id, ids = next(order_ids), [next(line_ids) for _ in payload.lines]
+        key = (data.channel.id, payload.external_id)
+        customer = express.buyer(reading, payload.customer.email or "")
+        if customer is None or key in seen or arrival.known.generation != generation:
+            continue
+        seen.add(key)
+        values = _order_values(
+            arrival.parsed,
+            channel=data.channel,
+            customer=customer,
+            number=arrival.number or _number(sequences.next_value(session, SEQUENCE)),
+            inbox_id=arrival.inbox_id,
+        )
+        order = SalesOrder(id=order_id, **values)
+        lines = _lines(payload, order_id=order_id, items=items)
+        for line, line_id in zip(lines, ids, strict=True):
+            line.id = line_id
+        hazmat = {item.id: item.hazmat for item in items.values()}
+        planned = express.plan(
+            data,
+            allocation.order_to_route(order, data.channel.code),
+            allocation.lines_to_route(lines, hazmat),
+            hazmat,
+            available,
+        )
+        if planned is not None:
+            staged.append((index, order, lines, values, planned))
+    if not staged:
+        return results
+    claims = express.claim(
+        session,
+        [({"id": order.id, **values}, planned) for _, order, _, values, planned in staged],
+        now=clock.now(),
     )
-    order = SalesOrder(id=reading.order_id, **values)
-    lines = _lines(payload, order_id=order.id, items=items)
-    for line, line_id in zip(lines, reading.line_ids, strict=True):
-        line.id = line_id
-    hazmat = {item.id: item.hazmat for item in items.values()}
-    planned = express.plan(
-        data,
-        allocation.order_to_route(order, data.channel.code),
-        allocation.lines_to_route(lines, hazmat),
-        hazmat,
-        reading.available,
-    )
-    if planned is None:
-        return None
-    claimed = express.claim(session, {"id": order.id, **values}, planned, now=order.created_at)
-    if claimed is None:
-        return _redelivery(session, data.channel, parsed, values["content_hash"], [], actor=actor)
-    taken = express.Taken(session, claimed, order, lines, planned, actor=actor)
-    order.status = _derived(lines)
-    taken.record(
-        order,
-        "created",
-        actor=actor,
-        data=_created(order, data.channel, inbox_id, taken.routing(), lines=len(lines)),
-    )
-    return IntakeResult(Outcome.CREATED, order, lines, [], [], pending=taken)
+    for (index, order, lines, _, planned), claimed in zip(staged, claims, strict=True):
+        if not claimed.inserted:
+            continue
+        taken = express.Taken(session, claimed, order, lines, planned, actor=actor)
+        order.status = _derived(lines)
+        channel = planned.rules.channel
+        taken.record(
+            order,
+            "created",
+            actor=actor,
+            data=_created(
+                order, channel, arrivals[index].inbox_id, taken.routing(), lines=len(lines)
+            ),
+        )
+        results[index] = IntakeResult(Outcome.CREATED, order, lines, [], [], pending=taken)
+    return results
 
 
 def _redelivery(

@@ -617,19 +617,27 @@ class IntakeReading:
     generation: int | None
     available: dict[tuple[int, int], int]
     """(item id, warehouse id) → units available, none below 0; absent pairs have none."""
-    customer: Customer | None
-    """The active customer with the e-mail address, lowest id first (a transient copy)."""
-    order_id: int
+    customers: dict[str, Customer]
+    """e-mail address → the active customer with it, lowest id first (a transient copy)."""
+    order_ids: list[int]
     line_ids: list[int]
-    """Ids drawn for the order and its lines."""
+    """Ids drawn for the orders and their lines."""
+    existing: set[tuple[int, str]]
+    """(channel id, external id) of the orders asked about that exist."""
 
 
 _READ_POSTGRESQL = """
 SELECT g.value, s.items, s.warehouses, s.units,
-       nextval(pg_get_serial_sequence('sales_orders', 'id')::regclass),
+       ARRAY(SELECT nextval(pg_get_serial_sequence('sales_orders', 'id')::regclass)
+             FROM generate_series(1, %(orders)s)),
        ARRAY(SELECT nextval(pg_get_serial_sequence('sales_order_lines', 'id')::regclass)
              FROM generate_series(1, %(lines)s)),
-       c.id, c.type, c.name, c.email, c.credit_limit
+       (SELECT json_agg(c) FROM (
+           SELECT DISTINCT ON (email) id, type, name, email, credit_limit FROM customers
+           WHERE active AND email = ANY(%(emails)s::text[]) ORDER BY email, id
+       ) AS c),
+       ARRAY(SELECT ARRAY[channel_id::text, external_id] FROM sales_orders
+             WHERE external_id = ANY(%(external_ids)s::text[]))
 FROM (SELECT 1) AS one
 LEFT JOIN counters AS g ON g.name = 'master_data'
 CROSS JOIN LATERAL (
@@ -637,10 +645,6 @@ CROSS JOIN LATERAL (
            array_agg(b.on_hand - b.reserved - b.safety_stock) AS units
     FROM inventory_balances AS b WHERE b.item_id = ANY(%(items)s::integer[])
 ) AS s
-LEFT JOIN LATERAL (
-    SELECT id, type, name, email, credit_limit FROM customers
-    WHERE active AND email = %(email)s ORDER BY id LIMIT 1
-) AS c ON true
 """
 
 _READ_SQLITE = (
@@ -648,56 +652,83 @@ _READ_SQLITE = (
     "(SELECT max(id) FROM sales_orders), (SELECT max(id) FROM sales_order_lines)",
     "SELECT b.item_id, b.warehouse_id, b.on_hand - b.reserved - b.safety_stock "
     "FROM inventory_balances AS b JOIN json_each(?) AS wanted ON b.item_id = wanted.value",
-    "SELECT id, type, name, email, credit_limit FROM customers "
-    "WHERE active AND email = ? ORDER BY id LIMIT 1",
+    "SELECT id, type, name, email, credit_limit FROM customers WHERE id IN ("
+    "SELECT min(id) FROM customers WHERE active AND email IN (SELECT value FROM json_each(?)) "
+    "GROUP BY email)",
+    "SELECT channel_id, external_id FROM sales_orders "
+    "WHERE external_id IN (SELECT value FROM json_each(?))",
 )
 
 
 def read_for_intake(
-    session: Session, item_ids: Sequence[int], email: str, *, lines: int
+    session: Session,
+    item_ids: Sequence[int],
+    emails: Sequence[str],
+    external_ids: Sequence[str],
+    *,
+    orders: int,
+    lines: int,
 ) -> IntakeReading:
-    """The master-data counter, the items' stock at every warehouse, the buyer by e-mail,
-    ids for the order and its `lines`: one statement on PostgreSQL (three on SQLite, in
-    the process, whose transaction holds the one write lock: the ids after the largest)."""
+    """The master-data counter, the items' stock at every warehouse, the buyers by e-mail,
+    the orders with these external ids, ids for `orders` orders and `lines` lines: one
+    statement on PostgreSQL (four on SQLite, in the process, whose transaction holds the
+    one write lock: the ids after the largest)."""
     connection = session.connection()
+    buyers: Sequence[Any]
     if bulk.is_postgresql(session):
         row = connection.exec_driver_sql(
-            _READ_POSTGRESQL, {"items": list(item_ids), "email": email, "lines": lines}
+            _READ_POSTGRESQL,
+            {
+                "items": list(item_ids),
+                "emails": list(emails),
+                "external_ids": list(external_ids),
+                "orders": orders,
+                "lines": lines,
+            },
         ).one()
-        generation, items, warehouses, units, order_id, line_ids = row[:6]
+        generation, items, warehouses, units, order_ids, line_ids, found, known = row
         stock: Sequence[Any] = list(zip(items or (), warehouses or (), units or (), strict=True))
-        buyer = row[6:] if row[6] is not None else None
+        buyers = [
+            (c["id"], c["type"], c["name"], c["email"], c["credit_limit"]) for c in found or ()
+        ]
     else:
-        head, balances, customers = _READ_SQLITE
+        head, balances, customers, exist = _READ_SQLITE
         generation, last_order, last_line = connection.exec_driver_sql(head).one()
-        order_id = int(last_order or 0) + 1
-        line_ids = list(range(int(last_line or 0) + 1, int(last_line or 0) + 1 + lines))
+        order_ids = _after(last_order, orders)
+        line_ids = _after(last_line, lines)
         stock = connection.exec_driver_sql(balances, (json.dumps(list(item_ids)),)).all()
-        buyer = connection.exec_driver_sql(customers, (email,)).one_or_none()
-    customer = None
-    if buyer is not None:
-        customer_id, kind, name, address, limit = buyer
-        customer = Customer(
-            id=customer_id,
-            type=CustomerType(kind),
-            name=name,
-            email=address,
-            credit_limit=Decimal(str(limit)) if limit is not None else None,
-        )
+        buyers = connection.exec_driver_sql(customers, (json.dumps(list(emails)),)).all()
+        known = connection.exec_driver_sql(exist, (json.dumps(list(external_ids)),)).all()
     return IntakeReading(
         generation=int(generation) if generation is not None else None,
         available={(int(i), int(w)): max(0, int(u)) for i, w, u in stock},
-        customer=customer,
-        order_id=int(order_id),
+        customers={
+            address: Customer(
+                id=customer_id,
+                type=CustomerType(kind),
+                name=name,
+                email=address,
+                credit_limit=Decimal(str(limit)) if limit is not None else None,
+            )
+            for customer_id, kind, name, address, limit in buyers
+        },
+        order_ids=[int(i) for i in order_ids],
         line_ids=[int(i) for i in line_ids],
+        existing={(int(c), str(e)) for c, e in known or ()},
     )
+
+
+def _after(last: Any, count: int) -> list[int]:
+    start = int(last or 0) + 1
+    return list(range(start, start + count))
 
 
 @dataclass(frozen=True)
 class Claim:
-    """The order inserted, the (item id, warehouse id) totals taken on the balances, and ids
-    drawn for the rows to write, by model."""
+    """The orders inserted, the (item id, warehouse id) totals taken on the balances for
+    them, and ids drawn for the rows to write, by model."""
 
+    inserted: set[int]
     taken: set[tuple[int, int]]
     ids: dict[type[Any], list[int]]
 
@@ -706,70 +737,78 @@ ORDER_COLUMNS = tuple(c.name for c in cast(Table, SalesOrder.__table__).c)
 _claims: dict[str, tuple[batch.Fragment, str]] = {}
 
 
-def claim_order(
+def claim_orders(
     session: Session,
-    values: Mapping[str, Any],
-    wanted: Sequence[tuple[int, int, int]],
+    orders: Sequence[Mapping[str, Any]],
+    wanted: Sequence[tuple[int, int, int, int]],
     counts: Mapping[type[Any], int],
     *,
     now: dt.datetime,
-) -> Claim | None:
-    """Insert the order (every column, its id drawn: `ORDER_COLUMNS`) unless its channel and
-    external id are taken (None then, and nothing else done); else take `wanted` (item id,
-    warehouse id, units, in that order) on the balances where each total is available,
-    the rows locked in that order, and draw `counts` ids for the models named. One
-    statement on PostgreSQL; on SQLite, which holds its one write lock for the whole
-    transaction, three."""
+) -> Claim:
+    """Insert the orders (every column, their ids drawn: `ORDER_COLUMNS`) but those whose
+    channel and external id are taken; take on the balances, for the orders that went in,
+    the units `wanted` ((order id, item id, warehouse id, units)) where each (item,
+    warehouse) total is available, the rows locked in that order; draw `counts` ids for
+    the models named. One statement on PostgreSQL; on SQLite, which holds its one write
+    lock for the whole transaction, one per order and two."""
     connection = session.connection()
     dialect = connection.dialect
     claim = _claims.get(dialect.name)
     if claim is None:
-        insert_order = batch.fragment(batch.Insert(SalesOrder, ORDER_COLUMNS), dialect, "o")
-        claim = _claims[dialect.name] = (insert_order, _claim_sql(insert_order))
-    insert_order, sql = claim
-    items = [i for i, _, _ in wanted]
-    warehouses = [w for _, w, _ in wanted]
-    units = [u for _, _, u in wanted]
+        insert_orders = batch.fragment(batch.Insert(SalesOrder, ORDER_COLUMNS), dialect, "o")
+        claim = _claims[dialect.name] = (insert_orders, _claim_sql(insert_orders))
+    insert_orders, sql = claim
     if dialect.name == "postgresql":
-        params = cast(dict[str, Any], insert_order.params([values]))
+        params = cast(dict[str, Any], insert_orders.params(orders))
         params.update(
-            items=items,
-            warehouses=warehouses,
-            units=units,
+            wanted=json.dumps(
+                [
+                    {"order_id": o, "item_id": i, "warehouse_id": w, "units": u}
+                    for o, i, w, u in wanted
+                ]
+            ),
             now=now,
             **{f"n_{model.__tablename__}": counts.get(model, 0) for model in DRAWN},
         )
         row = connection.exec_driver_sql(sql, params).one()
-        if row[0] is None:
-            return None
         return Claim(
+            inserted={int(i) for i in row[0]},
             taken={(int(i), int(w)) for i, w in row[1] or ()},
             ids={model: [int(i) for i in ids] for model, ids in zip(DRAWN, row[2:], strict=True)},
         )
-    [bound] = cast(list[tuple[Any, ...]], insert_order.params([values]))
-    inserted = connection.exec_driver_sql(sql, bound).scalar()
-    if inserted is None:
-        return None
+    inserted: set[int] = set()
+    for bound in cast(list[tuple[Any, ...]], insert_orders.params(orders)):
+        made = connection.exec_driver_sql(sql, bound).scalar()
+        if made is not None:
+            inserted.add(int(made))
+    totals: dict[tuple[int, int], int] = {}
+    for order_id, item_id, warehouse_id, units in wanted:
+        if order_id in inserted:
+            totals[(item_id, warehouse_id)] = totals.get((item_id, warehouse_id), 0) + units
     taken: set[tuple[int, int]] = set()
-    if wanted:
+    if totals:
         stamp = cast(Table, Balance.__table__).c.updated_at.type
         granted = connection.exec_driver_sql(
             _TAKE_SQLITE,
-            (_sqlite_time(stamp, dialect, now), json.dumps([list(w) for w in wanted])),
+            (
+                _sqlite_time(stamp, dialect, now),
+                json.dumps([[i, w, u] for (i, w), u in sorted(totals.items())]),
+            ),
         )
         taken = {(int(i), int(w)) for i, w in granted}
     largest = connection.exec_driver_sql(_LARGEST_SQLITE).one()
     return Claim(
+        inserted=inserted,
         taken=taken,
         ids={
-            model: list(range(int(last or 0) + 1, int(last or 0) + 1 + counts.get(model, 0)))
+            model: _after(last, counts.get(model, 0))
             for model, last in zip(DRAWN, largest, strict=True)
         },
     )
 
 
 DRAWN: tuple[type[Any], ...] = (Reservation, RoutingPlan, FulfillmentOrder)
-"""The models whose ids `claim_order` draws."""
+"""The models whose ids `claim_orders` draws."""
 
 _TAKE_SQLITE = """
 UPDATE inventory_balances SET reserved = reserved + wanted.units, updated_at = ?
@@ -791,25 +830,27 @@ _LARGEST_SQLITE = "SELECT " + ", ".join(  # noqa: S608
 )
 
 
-def _claim_sql(insert_order: batch.Fragment) -> str:
-    order = f"{insert_order.sql} ON CONFLICT (channel_id, external_id) DO NOTHING RETURNING id"
-    if not insert_order.postgresql:
-        return order
+def _claim_sql(insert_orders: batch.Fragment) -> str:
+    orders = f"{insert_orders.sql} ON CONFLICT (channel_id, external_id) DO NOTHING RETURNING id"
+    if not insert_orders.postgresql:
+        return orders
     drawn = ", ".join(
         f"ARRAY(SELECT nextval(pg_get_serial_sequence('{model.__tablename__}', 'id')::regclass) "  # noqa: S608
-        f"FROM generate_series(1, %(n_{model.__tablename__})s) WHERE EXISTS (SELECT 1 FROM o))"
+        f"FROM generate_series(1, %(n_{model.__tablename__})s))"
         for model in DRAWN
     )
     return f"""
-WITH o AS ({order}),
+WITH o AS ({orders}),
 wanted AS (
-    SELECT * FROM unnest(%(items)s::integer[], %(warehouses)s::integer[], %(units)s::integer[])
-        AS w(item_id, warehouse_id, units)
+    SELECT w.item_id, w.warehouse_id, sum(w.units)::integer AS units
+    FROM json_to_recordset(%(wanted)s::json)
+        AS w(order_id integer, item_id integer, warehouse_id integer, units integer)
+    WHERE w.order_id IN (SELECT id FROM o)
+    GROUP BY w.item_id, w.warehouse_id
 ),
 locked AS (
     SELECT b.id, wanted.units FROM inventory_balances AS b
     JOIN wanted ON b.item_id = wanted.item_id AND b.warehouse_id = wanted.warehouse_id
-    WHERE EXISTS (SELECT 1 FROM o)
     ORDER BY b.item_id, b.warehouse_id
     FOR UPDATE OF b
 ),
@@ -820,7 +861,7 @@ taken AS (
     WHERE b.id = locked.id AND b.on_hand - b.reserved - b.safety_stock >= locked.units
     RETURNING b.item_id, b.warehouse_id
 )
-SELECT (SELECT id FROM o), ARRAY(SELECT ARRAY[item_id, warehouse_id] FROM taken), {drawn}
+SELECT ARRAY(SELECT id FROM o), ARRAY(SELECT ARRAY[item_id, warehouse_id] FROM taken), {drawn}
 """  # noqa: S608
 
 

@@ -135,7 +135,7 @@ def test_the_express_lane_writes_every_row_the_general_path_writes(
     _prepared(other_database)
     with _counting_the_lane() as taken:
         express_outcomes = [deliver(db, body).outcome for body in _orders()]
-    assert len(taken) == 7, "every new order took the lane"
+    assert taken == [1] * 7, "every new order took the lane"
     monkeypatch.setattr(express, "eligible", lambda *_: False)
     general_outcomes = [deliver(other_database, body).outcome for body in _orders()]
 
@@ -147,17 +147,17 @@ def test_the_express_lane_writes_every_row_the_general_path_writes(
 
 
 @contextmanager
-def _counting_the_lane() -> Iterator[list[bool]]:
-    """A list that gets an entry for each order the express lane writes."""
-    taken: list[bool] = []
-    sending = express.Taken.send
+def _counting_the_lane() -> Iterator[list[int]]:
+    """A list that gets, for each write of the express lane, how many orders it wrote."""
+    taken: list[int] = []
+    sending = express.send
 
-    def noted(self: express.Taken, *args: Any) -> None:
-        taken.append(True)
-        sending(self, *args)
+    def noted(session: Any, orders: Any) -> None:
+        taken.append(len(orders))
+        sending(session, orders)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(express.Taken, "send", noted)
+        patch.setattr(express, "send", noted)
         yield taken
 
 
@@ -168,7 +168,7 @@ def test_the_express_lane_takes_the_common_order_after_a_change_of_master_data(
     with _counting_the_lane() as taken:
         result = deliver(db, payload("common", lines=[("ABC-1", 2)]))
 
-    assert taken == [True]
+    assert taken == [1]
     with db.transaction() as session:
         stored = session.scalar(select(SalesOrder).where(SalesOrder.id == result.order.id))
         assert stored is not None
@@ -208,3 +208,51 @@ def test_the_order_the_lane_shows_is_the_order_as_stored(db: Database) -> None:
         ("NJ", 1),
     ]
     assert shown == stored
+
+
+def _deliver_together(db: Database, bodies: list[dict[str, Any]]) -> list[str]:
+    """Store the payloads, then receive them in one transaction, as the bulk endpoint does
+    with each chunk; what became of each."""
+    texts = [json.dumps(body) for body in bodies]
+    with db.transaction() as session:
+        ids = intake.store(session, texts, source="test", actor=SYSTEM)
+        numbers = intake.draw_numbers(session, len(ids))
+    with db.transaction() as session:
+        found = intake.receive_each(
+            session, list(zip(ids, texts, strict=True)), actor=SYSTEM, numbers=numbers
+        )
+    return [f.outcome.value if isinstance(f, intake.IntakeResult) else "failed" for f in found]
+
+
+def _chunk() -> list[dict[str, Any]]:
+    """New orders (the lane's), one with an unknown SKU (refused), one twice, a
+    re-delivery of an order taken before with other content (a change)."""
+    bodies = list(_orders())[:7]
+    bodies.insert(2, payload("bad", lines=[("NOPE-1", 1)], placed_at="2026-11-20T10:00:00Z"))
+    bodies.append(bodies[0])
+    changed = payload("early", lines=[("ABC-1", 1)], placed_at="2026-11-20T10:00:00Z")
+    changed["ship_to"]["line1"] = "2 Elm St"
+    bodies.append(changed)
+    return bodies
+
+
+def test_orders_taken_together_are_written_as_the_general_path_writes_them(
+    new_database: Callable[[], Database], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db, other_database = new_database(), new_database()
+    for each in (db, other_database):
+        _prepared(each)
+        deliver(each, payload("early", lines=[("ABC-1", 1)], placed_at="2026-11-20T10:00:00Z"))
+    with _counting_the_lane() as taken:
+        together = _deliver_together(db, _chunk())
+    monkeypatch.setattr(express, "eligible", lambda *_: False)
+    alone = _deliver_together(other_database, _chunk())
+
+    assert taken == [7], "one write for the lane's seven orders"
+    assert together == alone
+    assert together.count("created") == 7
+    assert together[2] == "failed"
+    assert together[-2:] == ["duplicate", "changed"]
+    made, written = _tables(other_database), _tables(db)
+    for table in COMPARED:
+        assert written[table] == made[table], table
