@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import JSON, Column, Table
+from sqlalchemy import JSON, Column, DateTime, Table
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
@@ -269,6 +269,20 @@ def _binder(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
     process = column.type._cached_bind_processor(dialect)
     if process is None:
         return _plain
+    if isinstance(getattr(column.type, "impl", column.type), DateTime):
+        # A batch repeats its timestamps: each is converted once.
+        seen: dict[Any, Any] = {}
+
+        def remembered(value: Any) -> Any:
+            try:
+                return seen[value]
+            except KeyError:
+                if len(seen) > 64:
+                    seen.clear()
+                found = seen[value] = process(value)
+                return found
+
+        return remembered
 
     def bind(value: Any) -> Any:
         return process(_plain(value))

@@ -8,6 +8,7 @@ person can act on; pydantic turns that into a problem at the field's path.
 
 from __future__ import annotations
 
+import functools
 import re
 import zoneinfo
 
@@ -40,6 +41,7 @@ POSTCODE_FORMS: dict[str, tuple[str, str]] = {
 }
 
 
+@functools.lru_cache(maxsize=1024)
 def country_code(value: str) -> str:
     """An ISO 3166-1 alpha-2 code, upper case."""
     code = value.strip().upper()
@@ -48,6 +50,7 @@ def country_code(value: str) -> str:
     return code
 
 
+@functools.lru_cache(maxsize=1024)
 def currency_code(value: str) -> str:
     """An ISO 4217 currency code, upper case."""
     code = value.strip().upper()

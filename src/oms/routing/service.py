@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -323,7 +324,7 @@ def plan_values(
         "channel_id": order.channel_id,
         "rule_set_id": stored_rules.id if stored_rules is not None else None,
         "rule_set_version": stored_rules.version if stored_rules is not None else 0,
-        "rules": RuleSetRules.from_rule_set(applied).model_dump(mode="json"),
+        "rules": _rules_json(applied),
         "strategy": str(plan.strategy),
         "reason": reason,
         "destination": dataclasses.asdict(demand.destination),
@@ -393,10 +394,35 @@ def _stored_trace(plan: Plan, by_line: Mapping[int, LineToRoute]) -> list[dict[s
     """The trace as JSON, each line with its number."""
     stored = []
     for line in plan.trace:
-        entry = dataclasses.asdict(line)
+        entry = _as_json(line)
         entry["line_number"] = by_line[line.line_key].line_number
         stored.append(entry)
     return stored
+
+
+def _as_json(value: Any) -> Any:
+    """A dataclass as `dataclasses.asdict` gives it, sequences as lists (as JSON keeps
+    them), without its deep copy of every value (the trace's values are plain)."""
+    names = _FIELDS.get(type(value))
+    if names is None and dataclasses.is_dataclass(value):
+        names = _FIELDS[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+    if names is not None:
+        return {name: _as_json(getattr(value, name)) for name in names}
+    if isinstance(value, list | tuple):
+        return [_as_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _as_json(v) for k, v in value.items()}
+    return value
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+@functools.lru_cache(maxsize=256)
+def _rules_json(rules: RuleSet) -> dict[str, Any]:
+    """The rules as a plan stores them (the same document for every plan under them: a
+    reader must not change it)."""
+    return RuleSetRules.from_rule_set(rules).model_dump(mode="json")
 
 
 def _fulfill(
