@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated
 
 import structlog
@@ -83,6 +84,30 @@ class StandaloneGuard(PermissionGuard):
     ) -> Principal:
         with db.transaction() as tx:
             return self.check(request, tx, authorization)
+
+
+Authenticate = Callable[[Session], Principal]
+
+
+class DeferredGuard(PermissionGuard):
+    """A permission guard whose check the route runs itself, in the first transaction it
+    opens anyway (`authenticate(session)`): a write that begins by storing its payload
+    saves a transaction of its own for the key."""
+
+    def __call__(  # type: ignore[override]
+        self,
+        request: Request,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> Authenticate:
+        return partial(self._checked, request, authorization)
+
+    def _checked(self, request: Request, authorization: str | None, tx: Session) -> Principal:
+        return self.check(request, tx, authorization)
+
+
+def require_deferred(permission: Permission) -> DeferredGuard:
+    """Like `require`, the check run by the route inside its first transaction."""
+    return DeferredGuard(permission)
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from oms.api.deps import database, require_standalone
+from oms.api.deps import Authenticate, database, require_deferred, require_standalone
 from oms.auth.permissions import Permission
 from oms.auth.principal import Principal
 from oms.db import Database, is_lock_conflict
@@ -31,6 +31,7 @@ from oms.orders.views import OrderOut
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 
 Writer = Annotated[Principal, Depends(require_standalone(Permission.ORDERS_WRITE))]
+DeferredWriter = Annotated[Authenticate, Depends(require_deferred(Permission.ORDERS_WRITE))]
 DatabaseDep = Annotated[Database, Depends(database)]
 
 MAX_BULK = 1000
@@ -159,7 +160,9 @@ def run_stored(
         422: {"description": "Every problem at its path; the payload stays in the inbox"},
     },
 )
-def create_order(raw: RawBody, actor: Writer, db: DatabaseDep, response: Response) -> IntakeOut:
+def create_order(
+    raw: RawBody, authenticate: DeferredWriter, db: DatabaseDep, response: Response
+) -> IntakeOut:
     """Take in one order, idempotent by (channel, external id): 201 with the new order; 200
     with the same order for a re-delivery, changed by it if its content differs and the
     order still allows it (409 `order.change_refused` with the reason if not). 422 names
@@ -167,6 +170,7 @@ def create_order(raw: RawBody, actor: Writer, db: DatabaseDep, response: Respons
     orders; the raw payload is kept in the inbox either way."""
     body = _text(raw)
     with db.transaction() as session:
+        actor = authenticate(session)
         inbox_id, number = intake.store_one(session, body, source="api", actor=actor)
     result, shown = run_stored(db, inbox_id, body, number=number, actor=actor)
     if result.outcome == Outcome.CREATED:
