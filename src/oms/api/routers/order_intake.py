@@ -148,6 +148,7 @@ def run_stored(
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
+    response_model=IntakeOut,
     openapi_extra={
         "requestBody": {
             "required": True,
@@ -160,9 +161,7 @@ def run_stored(
         422: {"description": "Every problem at its path; the payload stays in the inbox"},
     },
 )
-def create_order(
-    raw: RawBody, authenticate: DeferredWriter, db: DatabaseDep, response: Response
-) -> IntakeOut:
+def create_order(raw: RawBody, authenticate: DeferredWriter, db: DatabaseDep) -> Response:
     """Take in one order, idempotent by (channel, external id): 201 with the new order; 200
     with the same order for a re-delivery, changed by it if its content differs and the
     order still allows it (409 `order.change_refused` with the reason if not). 422 names
@@ -173,15 +172,19 @@ def create_order(
         actor = authenticate(session)
         inbox_id, number = intake.store_one(session, body, source="api", actor=actor)
     result, shown = run_stored(db, inbox_id, body, number=number, actor=actor)
-    if result.outcome == Outcome.CREATED:
-        response.headers["Location"] = f"/api/v1/orders/{result.order.id}"
-    else:
-        response.status_code = status.HTTP_200_OK
-    return IntakeOut(
+    answer = IntakeOut(
         outcome=result.outcome,
         inbox_id=inbox_id,
         problems=_problems(result.problems),
         order=shown,
+    )
+    # Serialized here, once (FastAPI would validate the model again before serializing).
+    created = result.outcome == Outcome.CREATED
+    return Response(
+        answer.model_dump_json(),
+        status_code=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        headers={"Location": f"/api/v1/orders/{result.order.id}"} if created else None,
+        media_type="application/json",
     )
 
 
