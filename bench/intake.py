@@ -7,8 +7,9 @@ warehouses and `--skus` items with more stock than the run can take, starts
 
 - single: POST /api/v1/orders, one order per request, `--concurrency` clients
   for `--seconds`; orders/s, p50 and p99 latency. wrk drives them when it is
-  installed (C, two threads: the load then costs little of the two cores the
-  server needs), else asyncio tasks with httpx (`--httpx` forces that);
+  installed (Debian's package `wrk`; C, two threads: the load then costs little of
+  the two cores the server needs), else asyncio tasks with httpx (`--httpx` forces
+  that);
 - bulk:   POST /api/v1/orders/bulk, 500 orders per request, two requests at a
   time (one per worker; `--bulk-concurrency`), `--bulk-requests` of them;
   orders/s.
@@ -209,7 +210,8 @@ def server(url: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
 
 @contextlib.contextmanager
 def profiled(process: subprocess.Popen[bytes], out: Path | None, seconds: float) -> Iterator[None]:
-    """With `out`, py-spy records the server and its workers while the block runs."""
+    """With `out`, py-spy records the server and its workers while the block runs: the
+    threads holding the GIL (Python's own CPU time, not its waits on the database)."""
     if out is None:
         yield
         return
