@@ -19,8 +19,8 @@ rows is one executemany.
 The statements go through SQLAlchemy's connection (`exec_driver_sql`), so its
 statement events see them; values are bound as their columns bind them (a UTC
 timestamp checked, a JSON document serialized, an enum as its value). A row may
-leave out a nullable column without a default (NULL); SQL NULL stands for a JSON
-column's None on PostgreSQL (SQLAlchemy would write JSON null: both read as None).
+leave out a nullable column without a default (NULL; JSON null for a JSON column,
+as SQLAlchemy writes a None there).
 """
 
 from __future__ import annotations
@@ -176,12 +176,14 @@ def _compile(
                 f"json_populate_recordset(NULL::{name}, %({prefix if bare else f'p{n}'})s::json)"
             )
             columns_sql = ", ".join(quoted)
+            taken = [_taken(table.c[c], q) for c, q in zip(names, quoted, strict=True)]
             if isinstance(part, Insert):
-                if set(names) == set(table.c.keys()):
+                if set(names) == set(table.c.keys()) and taken == quoted:
                     # Every column: the row type's order is the table's.
                     body = f"INSERT INTO {name} SELECT * FROM {source}"  # noqa: S608
                 else:
-                    body = f"INSERT INTO {name} ({columns_sql}) SELECT {columns_sql} FROM {source}"  # noqa: S608
+                    picked = ", ".join(taken)
+                    body = f"INSERT INTO {name} ({columns_sql}) SELECT {picked} FROM {source}"  # noqa: S608
                 if part.skip_conflicts:
                     body += " ON CONFLICT DO NOTHING"
             else:
@@ -214,9 +216,17 @@ def _compile(
 def _assignments(part: Update, quote: Callable[[str], str], source: str) -> str:
     table = cast(Table, part.model.__table__)
     return ", ".join(
-        [f"{quote(c)} = {source}.{quote(c)}" for c in part.columns]
+        [f"{quote(c)} = {_taken(table.c[c], f'{source}.{quote(c)}')}" for c in part.columns]
         + [f"{quote(c)} = {quote(table.name)}.{quote(c)} + {source}.{quote(c)}" for c in part.added]
     )
+
+
+def _taken(column: Column[Any], value: str) -> str:
+    """The value as the column gets it: a nullable JSON column's None as JSON null, as
+    SQLAlchemy writes it (`json_populate_recordset` reads JSON null as SQL NULL)."""
+    if _is_json(column) and column.nullable:
+        return f"coalesce({value}, 'null'::jsonb)"
+    return value
 
 
 def _json_rows(rows: Sequence[Mapping[str, Any]], required: Sequence[str]) -> str:

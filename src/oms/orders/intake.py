@@ -191,7 +191,7 @@ def receive_each(
         if not known.problems and express.eligible(parsed.order, known.data):
             number = numbers[index] if numbers else None
             arrivals.append((index, _Arrival(parsed, known, inbox_id, number)))
-    taken = _express(session, [arrival for _, arrival in arrivals], actor=actor)
+    taken, _ = _express(session, [arrival for _, arrival in arrivals], actor=actor)
     written = []
     for (index, arrival), result in zip(arrivals, taken, strict=True):
         if result is not None and result.pending is not None:
@@ -285,9 +285,10 @@ def _accept(
     for _ in range(2):
         if lane and not known.problems and express.eligible(payload, known.data):
             arrival = _Arrival(parsed, known, inbox_id, number)
-            [taken] = _express(session, [arrival], actor=actor)
+            [taken], drawn = _express(session, [arrival], actor=actor)
             if taken is not None:
                 return taken
+            number = number or drawn.get(0)
         current = repository.master_data_generation(session)
         if current == known.generation:
             break
@@ -420,17 +421,20 @@ class _Arrival:
 
 def _express(
     session: Session, arrivals: Sequence[_Arrival], *, actor: Principal
-) -> list[IntakeResult | None]:
+) -> tuple[list[IntakeResult | None], dict[int, str]]:
     """The orders the express lane takes, in one read, one claim and (when their results
     are sent) one write for all, their writes pending (`IntakeResult.pending`); None for
     each that goes the general way, nothing written for it: a new or credit-checked buyer,
     a plan asking for review, an order that exists already (also when a concurrent
     delivery made it between the read and the claim) or comes twice in `arrivals`.
 
-    The orders are planned one after the other, each on the stock the ones before left."""
+    The orders are planned one after the other, each on the stock the ones before left.
+    Also returned: the numbers drawn for arrivals that came without one, by index (an
+    order that goes the general way keeps it: no number is skipped)."""
     results: list[IntakeResult | None] = [None] * len(arrivals)
+    drawn: dict[int, str] = {}
     if not arrivals:
-        return results
+        return results, drawn
     generation = arrivals[0].known.generation
     reading = express.read(
         session,
@@ -442,7 +446,7 @@ def _express(
         generation=generation,
     )
     if reading is None:
-        return results
+        return results, drawn
     order_ids, line_ids = iter(reading.order_ids), iter(reading.line_ids)
     available = dict(reading.available)
     seen = set(reading.existing)
@@ -456,11 +460,14 @@ def _express(
         if customer is None or key in seen or arrival.known.generation != generation:
             continue
         seen.add(key)
+        number = arrival.number
+        if number is None:
+            number = drawn[index] = _number(sequences.next_value(session, SEQUENCE))
         values = _order_values(
             arrival.parsed,
             channel=data.channel,
             customer=customer,
-            number=arrival.number or _number(sequences.next_value(session, SEQUENCE)),
+            number=number,
             inbox_id=arrival.inbox_id,
         )
         order = SalesOrder(id=order_id, **values)
@@ -478,7 +485,7 @@ def _express(
         if planned is not None:
             staged.append((index, order, lines, values, planned))
     if not staged:
-        return results
+        return results, drawn
     claims = express.claim(
         session,
         [({"id": order.id, **values}, planned) for _, order, _, values, planned in staged],
@@ -499,7 +506,7 @@ def _express(
             ),
         )
         results[index] = IntakeResult(Outcome.CREATED, order, lines, [], [], pending=taken)
-    return results
+    return results, drawn
 
 
 def _redelivery(

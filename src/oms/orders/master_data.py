@@ -10,7 +10,7 @@ a new value whenever one of those tables changes (migration 0006), and intake re
 it in the same statement as the order's stock (`express`): a copy read under another
 value is dropped before it is used, and read again.
 
-The rows are detached ORM objects, only ever read.
+The rows are detached ORM objects, only ever read, read in a session of their own.
 """
 
 from __future__ import annotations
@@ -67,20 +67,22 @@ def snapshot(session: Session, channel: str, skus: Iterable[str]) -> Snapshot:
     wanted = sorted(set(skus))
     if found is not None and channel in found.channels and all(s in found.items for s in wanted):
         return found
-    with _lock:
+    # Read in a session of its own on the caller's connection and transaction: the
+    # caller's may hold rows it loaded before a change committed since, which a query
+    # would give back as they were then.
+    with _lock, Session(bind=session.connection()) as reader:
         found = _snapshots.get(engine)
-        current = repository.master_data_generation(session)
+        current = repository.master_data_generation(reader)
         if found is None or found.generation != current:
             found = Snapshot(current)
         if channel not in found.channels:
-            found.channels[channel] = _channel(session, channel)
+            found.channels[channel] = _channel(reader, channel)
         missing = [s for s in wanted if s not in found.items]
         if missing:
-            items, _ = repository.intake_items(session, missing, [])
-            for item in items.values():
-                session.expunge(item)
+            items, _ = repository.intake_items(reader, missing, [])
             for sku in missing:
                 found.items[sku] = items.get(sku)
+        reader.expunge_all()
         _snapshots[engine] = found
         return found
 
@@ -105,9 +107,6 @@ def _channel(session: Session, code: str) -> ChannelData | None:
         return None
     candidates = routing.candidate_warehouses(session, channel.id)
     rules, stored = rule_sets.rules_for(session, channel.id)
-    for record in {channel, *warehouses, *(w for w, _ in candidates), stored}:
-        if record is not None:
-            session.expunge(record)
     return ChannelData(channel, warehouses, candidates, rules, stored)
 
 
