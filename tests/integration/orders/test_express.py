@@ -13,10 +13,11 @@ import pytest
 from sqlalchemy import select, text
 
 from oms.auth.principal import SYSTEM
-from oms.catalog import customers
-from oms.catalog.schemas import CustomerCreate
+from oms.catalog import customers, items
+from oms.catalog.models import Item
+from oms.catalog.schemas import CustomerCreate, ItemUpdate
 from oms.db import Database
-from oms.orders import express, intake, views
+from oms.orders import express, intake, master_data, views
 from oms.orders.models import SalesOrder
 from tests.integration.catalog import factories as catalog_data
 from tests.integration.inventory import factories as stock
@@ -141,9 +142,9 @@ def test_the_express_lane_writes_every_row_the_general_path_writes(
 
     assert express_outcomes == general_outcomes
     assert express_outcomes[-2:] == [intake.Outcome.DUPLICATE, intake.Outcome.CHANGED]
-    taken, made = _tables(db), _tables(other_database)
+    written, made = _tables(db), _tables(other_database)
     for table in COMPARED:
-        assert taken[table] == made[table], table
+        assert written[table] == made[table], table
 
 
 @contextmanager
@@ -256,3 +257,74 @@ def test_orders_taken_together_are_written_as_the_general_path_writes_them(
     made, written = _tables(other_database), _tables(db)
     for table in COMPARED:
         assert written[table] == made[table], table
+
+
+@pytest.mark.postgres_only
+def test_json_columns_hold_the_same_kind_of_null_both_ways(
+    new_database: Callable[[], Database], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def nulls(db: Database) -> dict[str, tuple[int, int]]:
+        found = {}
+        with db.transaction() as session:
+            for table, column in (
+                ("sales_orders", "bill_to"),
+                ("audit_log", "before"),
+                ("inbox_messages", "errors"),
+            ):
+                sql_null, json_null = session.execute(
+                    text(
+                        f"SELECT count(*) FILTER (WHERE {column} IS NULL), "
+                        f"count(*) FILTER (WHERE jsonb_typeof({column}) = 'null') FROM {table}"
+                    )
+                ).one()
+                found[f"{table}.{column}"] = (int(sql_null), int(json_null))
+        return found
+
+    db, other = new_database(), new_database()
+    for each in (db, other):
+        _prepared(each)
+    for body in list(_orders())[:7]:
+        deliver(db, body)
+    monkeypatch.setattr(express, "eligible", lambda *_: False)
+    for body in list(_orders())[:7]:
+        deliver(other, body)
+
+    assert nulls(db) == nulls(other)
+
+
+def test_an_order_the_lane_hands_on_keeps_the_number_it_drew(
+    new_database: Callable[[], Database], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def numbers(db: Database) -> list[str]:
+        with db.transaction() as session:
+            factories.master_data(session)
+            factories.rule_set(session, "web", fallback="hold_for_review")
+        made = []
+        for n, quantity in enumerate([1, 20, 1]):  # 20: more than there is, held for review
+            with db.transaction() as session:
+                given = factories.order_in(f"r-{n}", lines=[("ABC-1", quantity)])
+                made.append(intake.accept(session, given, inbox_id=None, actor=SYSTEM).order.number)
+        return made
+
+    taken = numbers(new_database())
+    monkeypatch.setattr(express, "eligible", lambda *_: False)
+
+    assert taken == numbers(new_database()) == ["SO-000001", "SO-000002", "SO-000003"]
+
+
+@pytest.mark.postgres_only
+def test_master_data_is_read_afresh_though_the_session_holds_it_from_before(
+    db: Database,
+) -> None:
+    _prepared(db)
+    deliver(db, payload("warm-up", lines=[("XYZ-9", 1)]))
+    with db.transaction() as session:
+        held = session.scalar(select(Item).where(Item.sku == "ABC-1"))
+        assert held is not None
+        assert held.active
+        with db.transaction() as other:
+            items.update_item(other, "ABC-1", ItemUpdate(active=False), actor=SYSTEM)
+        kept = master_data.snapshot(session, "web", ["ABC-1"])
+
+        assert kept.items["ABC-1"] is not None
+        assert not kept.items["ABC-1"].active
