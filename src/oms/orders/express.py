@@ -361,7 +361,9 @@ def send(
     session: Session, taken: Sequence[tuple[Taken, SalesOrder, Mapping[str, Any] | None]]
 ) -> None:
     """Write the rows of orders the lane took, with their statuses and inbox outcomes, in
-    one batch."""
+    one batch (none when there are none)."""
+    if not taken:
+        return
     rows: list[list[dict[str, Any]]] = [[] for _ in WRITE.parts]
     for made, order, outcome in taken:
         for part, part_rows in zip(rows, made.rows, strict=True):

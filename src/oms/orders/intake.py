@@ -22,6 +22,7 @@ import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -176,43 +177,81 @@ def receive_each(
     actor: Principal,
     numbers: Sequence[str] | None = None,
 ) -> list[IntakeResult | ValidationFailed]:
-    """`receive` for many stored payloads; one bad order leaves the others alone, a failure
-    noted on its message and returned. The orders the express lane may take go first,
-    together (one read, one claim, one write for all); every other one then runs alone, in
-    a savepoint of its own, in the order given."""
+    """`receive` for many stored payloads, in the order given; one bad order leaves the
+    others alone, a failure noted on its message and returned. A run of orders the
+    express lane may take goes together (one read, one claim, one write for the run);
+    every other one runs alone, in a savepoint of its own."""
     outcomes: list[IntakeResult | ValidationFailed | None] = [None] * len(messages)
-    arrivals: list[tuple[int, _Arrival]] = []
-    for index, (inbox_id, body) in enumerate(messages):
-        try:
-            parsed = validation.parse(body)
-        except OmsError:
-            continue  # the general way records the failure
-        known = _known(session, parsed, actor)
-        if not known.problems and express.eligible(parsed.order, known.data):
-            number = numbers[index] if numbers else None
-            arrivals.append((index, _Arrival(parsed, known, inbox_id, number)))
-    taken, _ = _express(session, [arrival for _, arrival in arrivals], actor=actor)
-    written = []
-    for (index, arrival), result in zip(arrivals, taken, strict=True):
-        if result is not None and result.pending is not None:
-            outcomes[index] = result
-            outcome = _outcome(arrival.inbox_id, result) if arrival.inbox_id else None
-            written.append((result.pending, result.order, outcome))
-    express.send(session, written)
-    for index, (inbox_id, body) in enumerate(messages):
-        if outcomes[index] is not None:
-            continue
-        number = numbers[index] if numbers else None
-        try:
-            with session.begin_nested():
-                outcomes[index] = receive(
-                    session, inbox_id, body, actor=actor, number=number, lane=False
+    index = 0
+    while index < len(messages):
+        run: list[_Arrival] = []
+        while index + len(run) < len(messages):
+            arrival = _lane_arrival(session, messages, index + len(run), numbers, actor)
+            if arrival is None:
+                break
+            run.append(arrival)
+        taken, _ = _express(session, run, actor=actor)
+        written = []
+        for position, (arrival, result) in enumerate(zip(run, taken, strict=True)):
+            if result is not None and result.pending is not None:
+                outcomes[index + position] = result
+                outcome = _outcome(arrival.inbox_id, result) if arrival.inbox_id else None
+                written.append((result.pending, result.order, outcome))
+        if written:
+            express.send(session, written)
+        # After the lane's writes, the general way: each of the run the lane did not take
+        # up to the last it took (one a concurrent delivery made meanwhile), then the
+        # message the run stopped at.
+        last = max((p for p, result in enumerate(taken) if result is not None), default=-1)
+        for position in range(last + 1):
+            if outcomes[index + position] is None:
+                outcomes[index + position] = _received_alone(
+                    session, messages[index + position], numbers, index + position, actor
                 )
-        except OmsError as exc:
-            failed = as_validation_failure(exc)
-            record_failure(session, inbox_id, failed.problems)
-            outcomes[index] = failed
+        index += last + 1
+        if index < len(messages):
+            outcomes[index] = _received_alone(session, messages[index], numbers, index, actor)
+            index += 1
     return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _lane_arrival(
+    session: Session,
+    messages: Sequence[tuple[int, str]],
+    index: int,
+    numbers: Sequence[str] | None,
+    actor: Principal,
+) -> _Arrival | None:
+    """The message as the express lane takes it, if it may: it parses, shows no problem
+    and is eligible."""
+    inbox_id, body = messages[index]
+    try:
+        parsed = validation.parse(body)
+    except OmsError:
+        return None  # the general way records the failure
+    known = _known(session, parsed, actor)
+    if known.problems or not express.eligible(parsed.order, known.data):
+        return None
+    return _Arrival(parsed, known, inbox_id, numbers[index] if numbers else None)
+
+
+def _received_alone(
+    session: Session,
+    message: tuple[int, str],
+    numbers: Sequence[str] | None,
+    index: int,
+    actor: Principal,
+) -> IntakeResult | ValidationFailed:
+    """One message the general way, in a savepoint; a failure noted on it and returned."""
+    inbox_id, body = message
+    number = numbers[index] if numbers else None
+    try:
+        with session.begin_nested():
+            return receive(session, inbox_id, body, actor=actor, number=number, lane=False)
+    except OmsError as exc:
+        failed = as_validation_failure(exc)
+        record_failure(session, inbox_id, failed.problems)
+        return failed
 
 
 def record_failure(session: Session, inbox_id: int, problems: Sequence[Problem]) -> None:
@@ -428,7 +467,9 @@ def _express(
     a plan asking for review, an order that exists already (also when a concurrent
     delivery made it between the read and the claim) or comes twice in `arrivals`.
 
-    The orders are planned one after the other, each on the stock the ones before left.
+    The orders are planned one after the other, each on the stock the ones before left;
+    the lane stops at the first it cannot take (None for it and every one after), so
+    that no order takes stock ahead of one that arrived before it.
     Also returned: the numbers drawn for arrivals that came without one, by index (an
     order that goes the general way keeps it: no number is skipped)."""
     results: list[IntakeResult | None] = [None] * len(arrivals)
@@ -458,7 +499,7 @@ def _express(
         key = (data.channel.id, payload.external_id)
         customer = express.buyer(reading, payload.customer.email or "")
         if customer is None or key in seen or arrival.known.generation != generation:
-            continue
+            break
         seen.add(key)
         number = arrival.number
         if number is None:
@@ -482,8 +523,9 @@ def _express(
             hazmat,
             available,
         )
-        if planned is not None:
-            staged.append((index, order, lines, values, planned))
+        if planned is None:
+            break
+        staged.append((index, order, lines, values, planned))
     if not staged:
         return results, drawn
     claims = express.claim(
@@ -594,11 +636,11 @@ def _order_values(
         "bill_to": addresses["bill_to"],
         "ship_to": addresses["ship_to"],
         "currency": payload.currency,
-        "subtotal": totals["subtotal"],
-        "discount_total": totals["discount_total"],
-        "tax_total": totals["tax_total"],
-        "shipping_charge": payload.shipping_charge,
-        "total": totals["total"],
+        "subtotal": _money(totals["subtotal"]),
+        "discount_total": _money(totals["discount_total"]),
+        "tax_total": _money(totals["tax_total"]),
+        "shipping_charge": _money(payload.shipping_charge),
+        "total": _money(totals["total"]),
         "service_level": payload.service_level,
         "ship_by": payload.ship_by,
         "deliver_by": payload.deliver_by,
@@ -635,9 +677,9 @@ def _lines(payload: OrderIn, *, order_id: int, items: dict[str, Item]) -> list[O
             item_id=items[line.sku].id if line.sku in items else None,
             sku=line.sku,
             quantity=line.quantity,
-            unit_price=line.unit_price,
-            discount=line.discount,
-            tax=line.tax,
+            unit_price=_money(line.unit_price),
+            discount=_money(line.discount),
+            tax=_money(line.tax),
             allocated=0,
             backordered=0,
             released=0,
@@ -649,6 +691,15 @@ def _lines(payload: OrderIn, *, order_id: int, items: dict[str, Item]) -> list[O
         )
         for line in payload.lines
     ]
+
+
+MONEY_PLACES = Decimal("0.0001")
+
+
+def _money(value: Decimal) -> Decimal:
+    """An amount as the database keeps it (four places), so that an order shown from
+    memory reads as one read back."""
+    return value.quantize(MONEY_PLACES)
 
 
 def _allocatable(line: OrderLine, items: dict[str, Item]) -> bool:

@@ -67,10 +67,13 @@ def snapshot(session: Session, channel: str, skus: Iterable[str]) -> Snapshot:
     wanted = sorted(set(skus))
     if found is not None and channel in found.channels and all(s in found.items for s in wanted):
         return found
-    # Read in a session of its own on the caller's connection and transaction: the
-    # caller's may hold rows it loaded before a change committed since, which a query
-    # would give back as they were then.
-    with _lock, Session(bind=session.connection()) as reader:
+    # The caller's transaction begins before the lock is taken (on SQLite that takes the
+    # write lock, which a thread holding this lock must never wait for). The rows are
+    # read in a session of their own on that connection and transaction: the caller's
+    # may hold rows it loaded before a change committed since, which a query would give
+    # back as they were then.
+    connection = session.connection()
+    with _lock, Session(bind=connection) as reader:
         found = _snapshots.get(engine)
         current = repository.master_data_generation(reader)
         if found is None or found.generation != current:

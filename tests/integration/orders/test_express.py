@@ -249,7 +249,7 @@ def test_orders_taken_together_are_written_as_the_general_path_writes_them(
     monkeypatch.setattr(express, "eligible", lambda *_: False)
     alone = _deliver_together(other_database, _chunk())
 
-    assert taken == [7], "one write for the lane's seven orders"
+    assert taken == [2, 5], "a write for each run of the lane's orders, in the order given"
     assert together == alone
     assert together.count("created") == 7
     assert together[2] == "failed"
@@ -328,3 +328,33 @@ def test_master_data_is_read_afresh_though_the_session_holds_it_from_before(
 
         assert kept.items["ABC-1"] is not None
         assert not kept.items["ABC-1"].active
+
+
+def _allocated_in_a_chunk(db: Database) -> list[tuple[str, str, str]]:
+    _prepared(db)
+    first = payload("first", lines=[("XYZ-9", 3)])
+    first["customer"] = {"name": "Grace Hopper", "email": "grace@example.com"}  # new: general
+    second = payload("second", lines=[("XYZ-9", 3)])  # a known buyer: the lane's
+    texts = [json.dumps(first), json.dumps(second)]
+    with db.transaction() as session:
+        ids = intake.store(session, texts, source="test", actor=SYSTEM)
+        numbers = intake.draw_numbers(session, 2)
+    with db.transaction() as session:
+        found = intake.receive_each(
+            session, list(zip(ids, texts, strict=True)), actor=SYSTEM, numbers=numbers
+        )
+    return [
+        (r.order.external_id, r.order.number, str(r.order.status))
+        for r in found
+        if isinstance(r, intake.IntakeResult)
+    ]
+
+
+def test_a_chunk_allocates_in_the_order_given_whichever_way_each_order_goes(
+    new_database: Callable[[], Database], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = _allocated_in_a_chunk(new_database())
+    monkeypatch.setattr(express, "eligible", lambda *_: False)
+
+    assert taken == _allocated_in_a_chunk(new_database())
+    assert taken[0] == ("first", "SO-000001", "allocated")
