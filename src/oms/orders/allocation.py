@@ -12,8 +12,10 @@ order's allocations and its lines' buckets. A rule set whose fallback is
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -78,22 +80,13 @@ def allocate(
     )
     by_id = {line.id: line for line in live}
     now = clock.now()
-    rows = []
     allocated = 0
     for reserved in result.reserved:
         by_id[reserved.line_id].allocated += reserved.quantity
         allocated += reserved.quantity
-        rows.append(
-            {
-                "order_id": order.id,
-                "line_id": reserved.line_id,
-                "warehouse_id": reserved.warehouse_id,
-                "reservation_id": reserved.reservation_id,
-                "quantity": reserved.quantity,
-                "created_at": now,
-            }
-        )
-    repository.insert_allocations(session, rows)
+    repository.insert_allocations(
+        session, [allocation_row(order.id, r, now) for r in result.reserved]
+    )
     backordered = 0
     for line in live:
         if line.open > 0:
@@ -107,6 +100,18 @@ def allocate(
         plan_id=result.plan_id,
         fulfillment_orders=tuple(fo.number for fo in result.fulfillment_orders),
     )
+
+
+def allocation_row(order_id: int, reserved: routing.Reserved, now: dt.datetime) -> dict[str, Any]:
+    """The order's allocation a reservation of units makes (every column but the id)."""
+    return {
+        "order_id": order_id,
+        "line_id": reserved.line_id,
+        "warehouse_id": reserved.warehouse_id,
+        "reservation_id": reserved.reservation_id,
+        "quantity": reserved.quantity,
+        "created_at": now,
+    }
 
 
 def order_to_route(order: SalesOrder, channel: str) -> routing.OrderToRoute:

@@ -44,7 +44,7 @@ from oms.inbox.models import InboxMessage
 from oms.inventory.batch import grant_many, granted_rows, group_totals
 from oms.inventory.models import AvailabilityMark, Movement, Reservation
 from oms.kit import batch
-from oms.orders import credit, master_data, repository, timeline, views
+from oms.orders import allocation, credit, master_data, repository, timeline, views
 from oms.orders.master_data import ChannelData
 from oms.orders.models import OrderAllocation, OrderEvent, OrderLine, SalesOrder
 from oms.orders.schemas import OrderIn
@@ -301,17 +301,7 @@ class Taken:
                 }
                 for r in reserved
             ],
-            [
-                {
-                    "order_id": order.id,
-                    "line_id": r.line_id,
-                    "warehouse_id": r.warehouse_id,
-                    "reservation_id": r.reservation_id,
-                    "quantity": r.quantity,
-                    "created_at": now,
-                }
-                for r in reserved
-            ],
+            [allocation.allocation_row(order.id, r, now) for r in reserved],
             [],
             [],
             [],

@@ -28,7 +28,7 @@ from oms.catalog import repository as catalog
 from oms.errors import InvalidTransition, Problem, ValidationFailed
 from oms.inventory import reservations
 from oms.kit import clock
-from oms.orders import lifecycle, repository, timeline
+from oms.orders import allocation, lifecycle, repository, timeline
 from oms.orders.models import OrderLine, SalesOrder
 from oms.routing import repository as routing_repository
 from oms.routing import service as routing
@@ -218,28 +218,8 @@ def _route(
     channel = catalog.channels_by_ids(session, [order.channel_id])[0].code
     result = routing.route(
         session,
-        routing.OrderToRoute(
-            order_id=order.id,
-            number=order.number,
-            channel_id=order.channel_id,
-            channel=channel,
-            ship_to=order.ship_to,
-            service_level=str(order.service_level),
-            priority=order.priority,
-            ship_by=order.ship_by,
-            placed_at=order.placed_at,
-        ),
-        [
-            routing.LineToRoute(
-                line_id=line.id,
-                line_number=line.line_number,
-                item_id=line.item_id,
-                sku=line.sku,
-                quantity=line.open,
-            )
-            for line in live
-            if line.item_id is not None
-        ],
+        allocation.order_to_route(order, channel),
+        allocation.lines_to_route(live, None),
         actor=actor,
         reason="reroute",
         exclude=exclude,
@@ -249,17 +229,6 @@ def _route(
     for reserved in result.reserved:
         by_id[reserved.line_id].allocated += reserved.quantity
     repository.insert_allocations(
-        session,
-        [
-            {
-                "order_id": order.id,
-                "line_id": r.line_id,
-                "warehouse_id": r.warehouse_id,
-                "reservation_id": r.reservation_id,
-                "quantity": r.quantity,
-                "created_at": now,
-            }
-            for r in result.reserved
-        ],
+        session, [allocation.allocation_row(order.id, r, now) for r in result.reserved]
     )
     return result
