@@ -1,19 +1,20 @@
-"""The express lane of intake: a new order with nothing to hold it for, in few statements.
+"""The express lane of intake: new orders with nothing to hold them for, in few statements.
 
-    (stored raw before, in a transaction of its own, with its number)
-    read    the master-data counter, the items' stock at every warehouse, the buyer
-            by e-mail                                                  1 statement
-    plan    in memory: routing's planner over the channel, warehouses and rules
-            kept in memory (`master_data`)
-    claim   INSERT the order ON CONFLICT (channel, external id) DO NOTHING; if it
-            went in, the plan's units taken on the balances (one conditional
-            UPDATE, rows locked in order) and ids drawn for its rows   1 statement
-    write   lines, reservations, ledger rows, availability marks, the plan,
-            fulfillment orders and their lines, allocations, the order's status,
-            timeline, audit, outbox, the inbox message's outcome       1 statement
+    (each stored raw before, in a transaction of its own, with its number)
+    read    the master-data counter, the items' stock at every warehouse, the buyers
+            by e-mail, which of the orders exist already, ids      1 statement
+    plan    in memory, order after order: routing's planner over the channel,
+            warehouses and rules kept in memory (`master_data`)
+    claim   INSERT the orders ON CONFLICT (channel, external id) DO NOTHING; for
+            those that went in, their units taken on the balances (one conditional
+            UPDATE, rows locked in order), and ids drawn for their rows  1 statement
+    write   lines, reservations, ledger rows, availability marks, plans, fulfillment
+            orders and their lines, allocations, statuses, timeline, audit, outbox,
+            the inbox messages' outcomes                           1 statement
 
-That is on PostgreSQL, where each statement is a round trip; SQLite, in the process,
-takes a few more (`repository.read_for_intake`, `claim_order`, `oms.kit.batch`).
+That is on PostgreSQL, where each statement is a round trip, for one order or for a
+run of a bulk chunk's; SQLite, in the process, takes a few more
+(`repository.read_for_intake`, `claim_orders`, `oms.kit.batch`).
 
 The rows are those the general path (`intake._accept` with `allocation.allocate`)
 writes for the same order, built by the same functions (routing's `plan_values`,
@@ -22,9 +23,9 @@ by both and compares every table. What the lane does not take is decided before
 anything is written, and goes the general way: a payload with any problem, a buyer
 not named by e-mail alone or not known yet or checked for credit, an order cancelled
 as it arrives, a warehouse with a daily capacity (the day's count is another read),
-a plan that asks for review; a re-delivery (the claim finds the order) goes on as
-one. Units a concurrent order took between the read and the claim are tried again
-one group at a time, as `reserve_many` does, and what stays refused is backordered.
+a plan that asks for review, a re-delivery. Units a concurrent order took between
+the read and the claim are tried again one group at a time, as `reserve_many` does,
+and what stays refused is backordered.
 """
 
 from __future__ import annotations
