@@ -93,6 +93,23 @@ WRITE = batch.Shape(
 )
 """Everything the lane writes after the claim, in one statement on PostgreSQL."""
 
+(
+    LINES,
+    RESERVATIONS,
+    MOVEMENTS,
+    MARKS,
+    PLANS,
+    FULFILLMENT_ORDERS,
+    FULFILLMENT_LINES,
+    ALLOCATIONS,
+    STATUSES,
+    EVENTS,
+    AUDITS,
+    OUTBOX,
+    OUTCOMES,
+) = range(len(WRITE.parts))
+"""Each part's place in `WRITE`, for the rows given to it."""
+
 
 def eligible(payload: OrderIn, data: ChannelData | None) -> bool:
     """Whether the lane may take this valid order, before anything is read for it."""
@@ -103,7 +120,7 @@ def eligible(payload: OrderIn, data: ChannelData | None) -> bool:
         and not ref.account_number
         and bool(ref.email)
         and not payload.cancelled
-        and all(w.daily_capacity is None for w, _ in data.candidates)
+        and not data.capacity_limited
     )
 
 
@@ -269,50 +286,47 @@ class Taken:
         self.fulfillment_orders = tuple(fulfillment_number(fulfillment[w]) for w in warehouses)
         self.channel = planned.rules.channel.code
         self.warehouses = {w.id: w.code for w, _ in planned.rules.candidates}
-        self.rows: list[list[dict[str, Any]]] = [
-            [_line_row(line) for line in lines],
-            granted.reservations,
-            granted.movements,
-            [{"item_id": i, "marked_at": now} for i in sorted(granted.items)],
-            [
-                {
-                    "id": plan_id,
-                    **routing.plan_values(
-                        planned.order,
-                        planned.lines,
-                        planned.demand,
-                        planned.plan,
-                        (planned.rules.rules, planned.rules.stored_rules),
-                        reserved,
-                        refused,
-                        backordered,
-                        actor=actor,
-                        reason=REASON,
-                        now=now,
-                    ),
-                }
-            ],
-            [_fulfillment_row(fulfillment[w], order, plan_id, w, now) for w in warehouses],
-            [
-                {
-                    **routing.fulfillment_line_values(
-                        r, by_line[r.line_id], fulfillment[r.warehouse_id]
-                    ),
-                    "shipped": 0,
-                }
-                for r in reserved
-            ],
-            [allocation.allocation_row(order.id, r, now) for r in reserved],
-            [],
-            [],
-            [],
-            [],
-            [],
+        self.rows: list[list[dict[str, Any]]] = [[] for _ in WRITE.parts]
+        self.rows[LINES] = [_line_row(line) for line in lines]
+        self.rows[RESERVATIONS] = granted.reservations
+        self.rows[MOVEMENTS] = granted.movements
+        self.rows[MARKS] = [{"item_id": i, "marked_at": now} for i in sorted(granted.items)]
+        self.rows[PLANS] = [
+            {
+                "id": plan_id,
+                **routing.plan_values(
+                    planned.order,
+                    planned.lines,
+                    planned.demand,
+                    planned.plan,
+                    (planned.rules.rules, planned.rules.stored_rules),
+                    reserved,
+                    refused,
+                    backordered,
+                    actor=actor,
+                    reason=REASON,
+                    now=now,
+                ),
+            }
         ]
+        self.rows[FULFILLMENT_ORDERS] = [
+            _fulfillment_row(fulfillment[w], order, plan_id, w, now) for w in warehouses
+        ]
+        self.rows[FULFILLMENT_LINES] = [
+            {
+                **routing.fulfillment_line_values(
+                    r, by_line[r.line_id], fulfillment[r.warehouse_id]
+                ),
+                "shipped": 0,
+            }
+            for r in reserved
+        ]
+        self.rows[ALLOCATIONS] = [allocation.allocation_row(order.id, r, now) for r in reserved]
 
     def shown(self, order: SalesOrder, lines: Sequence[OrderLine]) -> views.OrderOut:
         """The order as `views.order_out` shows it, from the rows in hand."""
-        allocations, fulfillment, fulfillment_lines = self.rows[7], self.rows[5], self.rows[6]
+        allocations = self.rows[ALLOCATIONS]
+        fulfillment, fulfillment_lines = self.rows[FULFILLMENT_ORDERS], self.rows[FULFILLMENT_LINES]
         return views.shown(
             order,
             channel=self.channel,
@@ -338,9 +352,9 @@ class Taken:
     ) -> None:
         """The order's event (`timeline.record`), written with the rest."""
         written = timeline.rows(order, event, actor=actor, data=data)
-        self.rows[9].append(written.event)
-        self.rows[10].append(written.audit)
-        self.rows[11].append({**written.outbox, "dispatched_at": None})
+        self.rows[EVENTS].append(written.event)
+        self.rows[AUDITS].append(written.audit)
+        self.rows[OUTBOX].append({**written.outbox, "dispatched_at": None})
 
     def send(self, session: Session, order: SalesOrder, outcome: Mapping[str, Any] | None) -> None:
         """Write it all, with the order's status and the inbox message's `outcome`
@@ -359,9 +373,9 @@ def send(
     for made, order, outcome in taken:
         for part, part_rows in zip(rows, made.rows, strict=True):
             part.extend(part_rows)
-        rows[8].append({"id": order.id, "status": order.status})
+        rows[STATUSES].append({"id": order.id, "status": order.status})
         if outcome is not None:
-            rows[12].append({**outcome, "attempts": 1})
+            rows[OUTCOMES].append({**outcome, "attempts": 1})
     WRITE.send(session, rows)
 
 

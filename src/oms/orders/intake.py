@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
@@ -190,7 +190,7 @@ def receive_each(
             if arrival is None:
                 break
             run.append(arrival)
-        taken, _ = _express(session, run, actor=actor)
+        taken = _express(session, run, actor=actor).results
         written = []
         for position, (arrival, result) in enumerate(zip(run, taken, strict=True)):
             if result is not None and result.pending is not None:
@@ -324,10 +324,12 @@ def _accept(
     for _ in range(2):
         if lane and not known.problems and express.eligible(payload, known.data):
             arrival = _Arrival(parsed, known, inbox_id, number)
-            [taken], drawn = _express(session, [arrival], actor=actor)
-            if taken is not None:
-                return taken
-            number = number or drawn.get(0)
+            lane_taken = _express(session, [arrival], actor=actor)
+            if lane_taken.results[0] is not None:
+                return lane_taken.results[0]
+            number = number or lane_taken.drawn.get(0)
+            if lane_taken.current:
+                break  # its read found what is kept current: no need to ask again
         current = repository.master_data_generation(session)
         if current == known.generation:
             break
@@ -458,9 +460,16 @@ class _Arrival:
     number: str | None
 
 
-def _express(
-    session: Session, arrivals: Sequence[_Arrival], *, actor: Principal
-) -> tuple[list[IntakeResult | None], dict[int, str]]:
+class _Lane(NamedTuple):
+    """What the express lane made of some arrivals (`_express`)."""
+
+    results: list[IntakeResult | None]
+    drawn: dict[int, str]
+    current: bool
+    """The lane read the master-data counter and found the copy kept current."""
+
+
+def _express(session: Session, arrivals: Sequence[_Arrival], *, actor: Principal) -> _Lane:
     """The orders the express lane takes, in one read, one claim and (when their results
     are sent) one write for all, their writes pending (`IntakeResult.pending`); None for
     each that goes the general way, nothing written for it: a new or credit-checked buyer,
@@ -475,7 +484,7 @@ def _express(
     results: list[IntakeResult | None] = [None] * len(arrivals)
     drawn: dict[int, str] = {}
     if not arrivals:
-        return results, drawn
+        return _Lane(results, drawn, current=False)
     generation = arrivals[0].known.generation
     reading = express.read(
         session,
@@ -487,7 +496,7 @@ def _express(
         generation=generation,
     )
     if reading is None:
-        return results, drawn
+        return _Lane(results, drawn, current=False)
     order_ids, line_ids = iter(reading.order_ids), iter(reading.line_ids)
     available = dict(reading.available)
     seen = set(reading.existing)
@@ -527,7 +536,7 @@ def _express(
             break
         staged.append((index, order, lines, values, planned))
     if not staged:
-        return results, drawn
+        return _Lane(results, drawn, current=True)
     claims = express.claim(
         session,
         [({"id": order.id, **values}, planned) for _, order, _, values, planned in staged],
@@ -548,7 +557,7 @@ def _express(
             ),
         )
         results[index] = IntakeResult(Outcome.CREATED, order, lines, [], [], pending=taken)
-    return results, drawn
+    return _Lane(results, drawn, current=True)
 
 
 def _redelivery(

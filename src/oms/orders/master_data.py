@@ -15,6 +15,7 @@ The rows are detached ORM objects, only ever read, read in a session of their ow
 
 from __future__ import annotations
 
+import functools
 import threading
 import weakref
 from collections.abc import Iterable, Sequence
@@ -42,6 +43,11 @@ class ChannelData:
     """Every active warehouse with its rank for the channel (None: it does not serve it)."""
     rules: RuleSet
     stored_rules: RoutingRuleSet | None
+
+    @functools.cached_property
+    def capacity_limited(self) -> bool:
+        """Some warehouse has a daily capacity (planning then counts the day's work)."""
+        return any(w.daily_capacity is not None for w, _ in self.candidates)
 
 
 @dataclass
