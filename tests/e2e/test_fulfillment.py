@@ -133,6 +133,28 @@ def simulator_for(
     return simulator
 
 
+def _order(external_id: str, *, quantity: int) -> dict[str, Any]:
+    """A web order of `quantity` ABC-1 to New York."""
+    return {
+        "channel": "web",
+        "external_id": external_id,
+        "currency": "USD",
+        "customer": {"name": "Ada Lovelace", "email": "ada@example.com"},
+        "ship_to": factories.NEW_YORK,
+        "lines": [{"sku": "ABC-1", "quantity": quantity, "unit_price": "19.99"}],
+    }
+
+
+def _shipped(http: Any, order_id: int, admin: dict[str, str]) -> dict[str, Any]:
+    """The order, once it reads shipped."""
+
+    def order() -> dict[str, Any]:
+        return dict(http.get(f"/api/v1/orders/{order_id}", headers=admin).json())
+
+    found: dict[str, Any] = wait_for(lambda: order()["status"] == "shipped" and order(), "shipped")
+    return found
+
+
 def test_an_order_travels_from_intake_to_delivered_over_real_http(
     db: Database, served: str, auth_headers: AuthHeaders
 ) -> None:
@@ -161,22 +183,11 @@ def test_an_order_travels_from_intake_to_delivered_over_real_http(
         taken = http.post(
             "/api/v1/orders",
             headers=channel,
-            json={
-                "channel": "web",
-                "external_id": "E2E-1",
-                "currency": "USD",
-                "customer": {"name": "Ada Lovelace", "email": "ada@example.com"},
-                "ship_to": factories.NEW_YORK,
-                "lines": [{"sku": "ABC-1", "quantity": 3, "unit_price": "19.99"}],
-            },
+            json=_order("E2E-1", quantity=3),
         )
         assert taken.status_code == 201, taken.text
         order_id = taken.json()["order"]["id"]
-
-        def order() -> dict[str, Any]:
-            return dict(http.get(f"/api/v1/orders/{order_id}", headers=admin).json())
-
-        shipped = wait_for(lambda: order()["status"] == "shipped" and order(), "shipped")
+        shipped = _shipped(http, order_id, admin)
         assert simulator.counters.shipped == 1
         [fulfillment] = shipped["fulfillment_orders"]
         assert fulfillment["warehouse"] == "DAL"
@@ -196,7 +207,7 @@ def test_an_order_travels_from_intake_to_delivered_over_real_http(
             headers={"content-type": "application/json"},
         )
         assert delivered.status_code == 200, delivered.text
-        assert order()["status"] == "delivered"
+        assert http.get(f"/api/v1/orders/{order_id}", headers=admin).json()["status"] == "delivered"
     finally:
         http.close()
         simulator.stop()
@@ -229,22 +240,10 @@ def test_a_short_pick_is_shipped_by_the_next_warehouse_over_real_http(
         taken = http.post(
             "/api/v1/orders",
             headers=auth_headers("integration", channels=["web"]),
-            json={
-                "channel": "web",
-                "external_id": "E2E-SHORT",
-                "currency": "USD",
-                "customer": {"name": "Ada Lovelace", "email": "ada@example.com"},
-                "ship_to": factories.NEW_YORK,
-                "lines": [{"sku": "ABC-1", "quantity": 4, "unit_price": "19.99"}],
-            },
+            json=_order("E2E-SHORT", quantity=4),
         )
         assert taken.status_code == 201, taken.text
-        order_id = taken.json()["order"]["id"]
-
-        def order() -> dict[str, Any]:
-            return dict(http.get(f"/api/v1/orders/{order_id}", headers=admin).json())
-
-        shipped = wait_for(lambda: order()["status"] == "shipped" and order(), "shipped")
+        shipped = _shipped(http, taken.json()["order"]["id"], admin)
     finally:
         http.close()
         short.stop()
