@@ -84,6 +84,8 @@ class Result:
     first_error: str | None = None
     quantiles_ms: dict[int, float] = field(default_factory=dict)
     """p50 and p99 as wrk measured them, when wrk drove the load."""
+    batches: tuple[int, int] = (0, 0)
+    """Single-order deliveries and the intake batches they were taken in."""
 
     @property
     def rate(self) -> float:
@@ -510,6 +512,7 @@ def measure(backend: str, args: argparse.Namespace) -> list[Result]:
                             backend=backend,
                         )
                     )
+            single.batches = intake_batches(base)
             bulk = asyncio.run(
                 bulk_orders(
                     base,
@@ -521,6 +524,19 @@ def measure(backend: str, args: argparse.Namespace) -> list[Result]:
                 )
             )
     return [single, bulk]
+
+
+def intake_batches(base: str) -> tuple[int, int]:
+    """Single-order deliveries and the batches the servers took them in (warm-up included),
+    from `oms_intake_batch_size` on /metrics; each worker keeps its own, and a scrape
+    reaches one of them, so the distinct figures seen over a few scrapes are added up."""
+    seen: set[tuple[int, int]] = set()
+    for _ in range(12):
+        text = httpx.get(f"{base}/metrics", timeout=10).text
+        found = dict(re.findall(r"^oms_intake_batch_size_(sum|count) ([0-9.e+]+)$", text, re.M))
+        if found:
+            seen.add((int(float(found["sum"])), int(float(found["count"]))))
+    return sum(s for s, _ in seen), sum(c for _, c in seen)
 
 
 def report(results: list[Result], tpcb: float | None, args: argparse.Namespace) -> None:
@@ -541,6 +557,11 @@ def report(results: list[Result], tpcb: float | None, args: argparse.Namespace) 
         )
         if r.first_error:
             print(f"    first refusal: {r.first_error}")
+        if r.batches[1]:
+            print(
+                f"    {r.batches[0]} deliveries in {r.batches[1]} batches, "
+                f"{r.batches[0] / r.batches[1]:.1f} a batch on average"
+            )
     if tpcb:
         print(f"\npgbench TPC-B (-s 10, -c 16 -j 2, 10 s): {tpcb:.0f} tps")
         print(f"goal: PostgreSQL single orders/s ≥ {GOALS['tpcb_ratio']} × TPC-B")

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
 from oms import __version__
 from oms.api import problems
 from oms.api.batching import ReservationBatcher
+from oms.api.intake_batching import IntakeBatcher
 from oms.api.metrics import Metrics
 from oms.api.middleware import Idempotency, RequestContext, RequestGate
-from oms.api.routers import ROUTERS
+from oms.api.routers import ROUTERS, order_intake
 from oms.config import Settings, get_settings
 from oms.db import POSTGRES_POOL_SIZE, Database
 
@@ -46,6 +48,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             if worker is not None:
                 worker.stop()
             batcher.stop()
+            intake_batcher.stop()
 
     app = FastAPI(
         title="Item OMS",
@@ -59,6 +62,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.reservation_batcher = batcher
     metrics = Metrics(database)
     app.state.metrics = metrics
+    intake_batcher = IntakeBatcher(
+        database, partial(order_intake.settle, database), observe=metrics.intake_batch.observe
+    )
+    app.state.intake_batcher = intake_batcher
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)

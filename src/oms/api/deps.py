@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
 from typing import Annotated
 
 import structlog
@@ -52,14 +51,19 @@ class PermissionGuard:
 
     def check(self, request: Request, tx: Session, authorization: str | None) -> Principal:
         """Authenticate the bearer key and check the permission; the principal, or an error."""
+        principal = self.principal(tx, authorization)
+        request.state.principal = principal
+        structlog.contextvars.bind_contextvars(principal=principal.label)
+        return principal
+
+    def principal(self, tx: Session, authorization: str | None) -> Principal:
+        """Who an `Authorization` header names, if they hold the permission; else an error."""
         if self.permission == PUBLIC:
             raise RuntimeError("public routes use `public()`, not require()")
         if not authorization or not authorization.lower().startswith("bearer "):
             raise Unauthenticated("send `Authorization: Bearer <api key>`")
         token = authorization[7:].strip()
         principal = auth.authenticate_api_key(tx, token)
-        request.state.principal = principal
-        structlog.contextvars.bind_contextvars(principal=principal.label)
         assert isinstance(self.permission, Permission)
         if not principal.can(self.permission):
             raise PermissionDenied(
@@ -86,28 +90,22 @@ class StandaloneGuard(PermissionGuard):
             return self.check(request, tx, authorization)
 
 
-Authenticate = Callable[[Session], Principal]
+Check = Callable[[Session, str | None], Principal]
 
 
-class DeferredGuard(PermissionGuard):
-    """A permission guard whose check the route runs itself, in the first transaction it
-    opens anyway (`authenticate(session)`): a write that begins by storing its payload
-    saves a transaction of its own for the key."""
+class BatchedGuard(PermissionGuard):
+    """A permission guard whose check runs where the route's work runs: the route hands
+    it, with the `Authorization` header, to a batcher that checks each caller inside the
+    transaction that stores their payloads (the principal lands in the request's state
+    once the batcher answers)."""
 
-    def __call__(  # type: ignore[override]
-        self,
-        request: Request,
-        authorization: Annotated[str | None, Header()] = None,
-    ) -> Authenticate:
-        return partial(self._checked, request, authorization)
-
-    def _checked(self, request: Request, authorization: str | None, tx: Session) -> Principal:
-        return self.check(request, tx, authorization)
+    async def __call__(self) -> Check:  # type: ignore[override]
+        return self.principal
 
 
-def require_deferred(permission: Permission) -> DeferredGuard:
-    """Like `require`, the check run by the route inside its first transaction."""
-    return DeferredGuard(permission)
+def require_batched(permission: Permission) -> BatchedGuard:
+    """Like `require`, the check run by a batcher inside its first transaction."""
+    return BatchedGuard(permission)
 
 
 @dataclass(frozen=True)

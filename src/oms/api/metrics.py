@@ -31,6 +31,12 @@ class Metrics:
             buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
             registry=self.registry,
         )
+        self.intake_batch = Histogram(
+            "oms_intake_batch_size",
+            "Single-order deliveries the intake batcher took in together.",
+            buckets=(1, 2, 4, 8, 16, 32, 64, 100),
+            registry=self.registry,
+        )
         self.registry.register(_DatabaseCollector(database))
 
 

@@ -266,6 +266,31 @@ def as_validation_failure(error: OmsError) -> ValidationFailed:
     return ValidationFailed([Problem("body", error.message, error.code)], code=error.code)
 
 
+def kept_but_refused(inbox_id: int, failed: ValidationFailed) -> ValidationFailed:
+    """The 422 a caller gets for a stored payload that was not accepted: every problem,
+    and the inbox message that keeps it for a replay."""
+    refused = ValidationFailed(
+        failed.problems,
+        message=f"the order is kept as inbox message {inbox_id} but was not accepted",
+    )
+    refused.details["inbox_id"] = inbox_id
+    return refused
+
+
+def refusal(inbox_id: int, result: IntakeResult) -> Conflict | None:
+    """The 409 a caller gets for a change request the order no longer allows, if refused."""
+    if result.outcome != Outcome.REFUSED:
+        return None
+    return Conflict(
+        result.reason or "the change was refused",
+        code="order.change_refused",
+        inbox_id=inbox_id,
+        order_id=result.order.id,
+        number=result.order.number,
+        **{k: v for k, v in result.details.items() if k not in ("number", "code")},
+    )
+
+
 def replayable(session: Session, message_id: int, *, actor: Principal) -> InboxMessage:
     """A stored order payload that failed, to be run again after a fix; a message of a
     channel outside `actor`'s scope does not exist."""

@@ -9,6 +9,7 @@ replayed after a fix (`POST /api/v1/inbox/{id}/replay`).
 
 from __future__ import annotations
 
+import asyncio
 import json
 from functools import partial
 from typing import Annotated, Any, Literal
@@ -18,11 +19,12 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from oms.api.deps import Authenticate, database, require_deferred, require_standalone
+from oms.api.deps import Check, database, require_batched, require_standalone
+from oms.api.intake_batching import IntakeBatcher, Taken
 from oms.auth.permissions import Permission
 from oms.auth.principal import Principal
 from oms.db import Database, is_lock_conflict
-from oms.errors import Conflict, OmsError, Problem, ValidationFailed
+from oms.errors import OmsError, Problem, ValidationFailed
 from oms.orders import intake, views
 from oms.orders.intake import IntakeResult, Outcome
 from oms.orders.schemas import OrderIn
@@ -31,7 +33,7 @@ from oms.orders.views import OrderOut
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 
 Writer = Annotated[Principal, Depends(require_standalone(Permission.ORDERS_WRITE))]
-DeferredWriter = Annotated[Authenticate, Depends(require_deferred(Permission.ORDERS_WRITE))]
+BatchedWriter = Annotated[Check, Depends(require_batched(Permission.ORDERS_WRITE))]
 DatabaseDep = Annotated[Database, Depends(database)]
 
 MAX_BULK = 1000
@@ -127,22 +129,17 @@ def run_stored(
         failed = intake.as_validation_failure(exc)
         with db.transaction() as session:
             intake.record_failure(session, inbox_id, failed.problems)
-        refused = ValidationFailed(
-            failed.problems,
-            message=f"the order is kept as inbox message {inbox_id} but was not accepted",
-        )
-        refused.details["inbox_id"] = inbox_id
-        raise refused from exc
-    if result.outcome == Outcome.REFUSED:
-        raise Conflict(
-            result.reason or "the change was refused",
-            code="order.change_refused",
-            inbox_id=inbox_id,
-            order_id=result.order.id,
-            number=result.order.number,
-            **{k: v for k, v in result.details.items() if k not in ("number", "code")},
-        )
+        raise intake.kept_but_refused(inbox_id, failed) from exc
+    refused = intake.refusal(inbox_id, result)
+    if refused is not None:
+        raise refused
     return result, shown
+
+
+def settle(db: Database, inbox_id: int, body: str, number: str, actor: Principal) -> Taken:
+    """One stored delivery taken in on its own (the intake batcher's way back)."""
+    result, shown = run_stored(db, inbox_id, body, number=number, actor=actor)
+    return Taken(actor, inbox_id, result, shown)
 
 
 @router.post(
@@ -161,22 +158,25 @@ def run_stored(
         422: {"description": "Every problem at its path; the payload stays in the inbox"},
     },
 )
-def create_order(raw: RawBody, authenticate: DeferredWriter, db: DatabaseDep) -> Response:
+async def create_order(request: Request, raw: RawBody, check: BatchedWriter) -> Response:
     """Take in one order, idempotent by (channel, external id): 201 with the new order; 200
     with the same order for a re-delivery, changed by it if its content differs and the
     order still allows it (409 `order.change_refused` with the reason if not). 422 names
     every problem (`lines[1].sku`, `ship_to.postal_code`), unless the channel holds invalid
-    orders; the raw payload is kept in the inbox either way."""
-    body = _text(raw)
-    with db.transaction() as session:
-        actor = authenticate(session)
-        inbox_id, number = intake.store_one(session, body, source="api", actor=actor)
-    result, shown = run_stored(db, inbox_id, body, number=number, actor=actor)
+    orders; the raw payload is kept in the inbox either way.
+
+    Concurrent deliveries are taken in together by the intake batcher (a transaction to
+    store them, one to take them in); each gets its own answer."""
+    batcher: IntakeBatcher = request.app.state.intake_batcher
+    authorization = request.headers.get("authorization")
+    taken = await asyncio.wrap_future(batcher.submit(_text(raw), authorization, check))
+    request.state.principal = taken.actor
+    result = taken.result
     answer = IntakeOut(
         outcome=result.outcome,
-        inbox_id=inbox_id,
+        inbox_id=taken.inbox_id,
         problems=_problems(result.problems),
-        order=shown,
+        order=taken.shown,
     )
     # Serialized here, once (FastAPI would validate the model again before serializing).
     created = result.outcome == Outcome.CREATED

@@ -1,0 +1,243 @@
+"""Intake batching: concurrent single-order deliveries share their transactions.
+
+Each `POST /api/v1/orders` is queued here; one thread per process takes every
+delivery that waits and runs them as bulk intake runs its chunks:
+
+1. one transaction authenticates each caller (each distinct key once) and stores
+   every payload raw, with the numbers the orders would get — committed before
+   anything parses them;
+2. one transaction takes them in, in the order they came (`intake.receive_each`:
+   a run of orders the express lane may take is read, claimed and written
+   together; any other order runs alone in a savepoint, and a bad one is noted
+   failed on its inbox message without touching the rest), and shows each order.
+
+Every caller still gets its own answer: 201 or 200 with its order, 422 with its
+problems, 409 with the reason a change was refused, 401/403 for its key. When
+step 2 fails as a whole (a deadlock between two processes' batches, or anything
+unexpected), its transaction is rolled back and each delivery is taken again on its
+own, as an unbatched request would be; the payloads stay stored either way.
+
+A delivery waits for the batch ahead of it, never for a timer: one alone is taken at
+once. The batcher is an entry point: it owns its transactions (ARCHITECTURE.md rule 2).
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+
+import structlog
+from sqlalchemy.orm import Session
+
+from oms.api.deps import Check
+from oms.auth.principal import Principal
+from oms.db import Database
+from oms.errors import OmsError, ValidationFailed
+from oms.orders import intake, views
+from oms.orders.intake import IntakeResult
+from oms.orders.views import OrderOut
+
+log = structlog.get_logger("oms.intake")
+
+
+@dataclass(frozen=True)
+class Taken:
+    """One delivery taken in: who sent it, its inbox message, what became of it, the order."""
+
+    actor: Principal
+    inbox_id: int
+    result: IntakeResult
+    shown: OrderOut
+
+
+Answer = Taken | OmsError
+Settle = Callable[[int, str, str, Principal], Taken]
+"""Takes one stored delivery in on its own (inbox id, body, number, actor), or raises."""
+
+
+@dataclass
+class _Delivery:
+    body: str
+    authorization: str | None
+    check: Check
+    future: Future[Taken] = field(default_factory=Future)
+    actor: Principal | None = None
+    inbox_id: int = 0
+    number: str = ""
+
+
+class IntakeBatcher:
+    """Takes queued single-order deliveries in batches of at most `max_batch`."""
+
+    def __init__(
+        self,
+        database: Database,
+        settle: Settle,
+        *,
+        max_batch: int = 100,
+        observe: Callable[[int], None] | None = None,
+        autostart: bool = True,
+    ) -> None:
+        self.database = database
+        self.settle = settle
+        self.max_batch = max_batch
+        self.observe = observe
+        self.autostart = autostart
+        self.batches = 0
+        self.largest = 0
+        self._queue: queue.SimpleQueue[_Delivery | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, body: str, authorization: str | None, check: Check) -> Future[Taken]:
+        """Queue a delivery; the future resolves to what became of it, or to the error its
+        caller is answered with."""
+        if self.autostart:
+            self.start()
+        delivery = _Delivery(body, authorization, check)
+        self._queue.put(delivery)
+        return delivery.future
+
+    def stop(self) -> None:
+        with self._lock:
+            thread, self._thread = self._thread, None
+        if thread is not None:
+            self._queue.put(None)
+            thread.join(timeout=10)
+
+    def start(self) -> None:
+        """Start taking deliveries in (the first `submit` does, unless `autostart` is off:
+        then what was submitted before waits, to be taken in as one batch)."""
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="oms-intake", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self.max_batch:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)
+                    break
+                batch.append(more)
+            try:
+                self._take(batch)
+            except Exception as exc:  # every waiting caller must hear of it
+                log.exception("intake_batch_failed", size=len(batch))
+                for delivery in batch:
+                    if not delivery.future.done():
+                        delivery.future.set_exception(exc)
+
+    def _take(self, batch: list[_Delivery]) -> None:
+        self.batches += 1
+        self.largest = max(self.largest, len(batch))
+        if self.observe is not None:
+            self.observe(len(batch))
+        stored = self._store(batch)
+        if not stored:
+            return
+        try:
+            answers = self.database.run(lambda session: _received(session, stored))
+        except Exception:
+            log.warning("intake_batch_retried_alone", size=len(stored), exc_info=True)
+            for delivery in stored:
+                self._settle_alone(delivery)
+            return
+        for delivery, answer in zip(stored, answers, strict=True):
+            if isinstance(answer, OmsError):
+                delivery.future.set_exception(answer)
+            else:
+                delivery.future.set_result(answer)
+
+    def _store(self, batch: list[_Delivery]) -> list[_Delivery]:
+        """Authenticate each caller and store the payloads of those who may send orders,
+        with their numbers, in one transaction; those are returned, the rest answered."""
+        with self.database.transaction() as session:
+            checked: dict[str | None, Principal | OmsError] = {}
+            stored: list[_Delivery] = []
+            for delivery in batch:
+                if delivery.authorization not in checked:
+                    try:
+                        checked[delivery.authorization] = delivery.check(
+                            session, delivery.authorization
+                        )
+                    except OmsError as exc:
+                        checked[delivery.authorization] = exc
+                found = checked[delivery.authorization]
+                if isinstance(found, OmsError):
+                    delivery.future.set_exception(found)
+                else:
+                    delivery.actor = found
+                    stored.append(delivery)
+            for actor, group in _by_actor(stored):
+                ids = intake.store(session, [d.body for d in group], source="api", actor=actor)
+                for delivery, inbox_id in zip(group, ids, strict=True):
+                    delivery.inbox_id = inbox_id
+            if stored:
+                numbers = intake.draw_numbers(session, len(stored))
+                for delivery, number in zip(stored, numbers, strict=True):
+                    delivery.number = number
+        return stored
+
+    def _settle_alone(self, delivery: _Delivery) -> None:
+        assert delivery.actor is not None
+        try:
+            taken = self.settle(delivery.inbox_id, delivery.body, delivery.number, delivery.actor)
+        except Exception as exc:
+            delivery.future.set_exception(exc)
+        else:
+            delivery.future.set_result(taken)
+
+
+def _by_actor(deliveries: Sequence[_Delivery]) -> list[tuple[Principal, list[_Delivery]]]:
+    """The deliveries grouped by who sent them, each group in the order they came."""
+    groups: dict[str, tuple[Principal, list[_Delivery]]] = {}
+    for delivery in deliveries:
+        assert delivery.actor is not None
+        groups.setdefault(delivery.actor.label, (delivery.actor, []))[1].append(delivery)
+    return list(groups.values())
+
+
+def _received(session: Session, stored: list[_Delivery]) -> list[Answer]:
+    """Take the stored deliveries in, each sender's in the order they came; each one's
+    answer, in the order given."""
+    answers: dict[int, Answer] = {}
+    for actor, group in _by_actor(stored):
+        outcomes = intake.receive_each(
+            session,
+            [(d.inbox_id, d.body) for d in group],
+            actor=actor,
+            numbers=[d.number for d in group],
+        )
+        for delivery, outcome in zip(group, outcomes, strict=True):
+            answers[delivery.inbox_id] = _answer(session, delivery, actor, outcome)
+    return [answers[d.inbox_id] for d in stored]
+
+
+def _answer(
+    session: Session,
+    delivery: _Delivery,
+    actor: Principal,
+    outcome: IntakeResult | ValidationFailed,
+) -> Answer:
+    if isinstance(outcome, ValidationFailed):
+        return intake.kept_but_refused(delivery.inbox_id, outcome)
+    refused = intake.refusal(delivery.inbox_id, outcome)
+    if refused is not None:
+        return refused
+    if outcome.pending is not None:
+        shown = outcome.pending.shown(outcome.order, outcome.lines)
+    else:
+        shown = views.order_out(session, outcome.order)
+    return Taken(actor, delivery.inbox_id, outcome, shown)
