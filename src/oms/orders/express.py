@@ -331,15 +331,15 @@ class Taken:
             order,
             channel=self.channel,
             lines=lines,
-            allocations=[OrderAllocation(**row) for row in allocations],
+            allocations=[_Allocation.of(row) for row in allocations],
             holds=[],
             warehouses=self.warehouses,
             fulfillment_orders=views.fulfillment_out(
                 [
-                    (FulfillmentOrder(**row), self.warehouses[row["warehouse_id"]])
+                    (_Fulfillment.of(row), self.warehouses[row["warehouse_id"]])
                     for row in fulfillment
                 ],
-                [FulfillmentOrderLine(**row) for row in fulfillment_lines],
+                [_FulfillmentLine.of(row) for row in fulfillment_lines],
             ),
         )
 
@@ -380,6 +380,58 @@ def send(
 
 
 REASON = "intake"
+
+
+@dataclass(frozen=True, slots=True)
+class _Allocation:
+    """An allocation row as the detail reads it (an ORM object costs more to make than
+    the rest of the order's showing)."""
+
+    line_id: int
+    warehouse_id: int
+    reservation_id: int
+    quantity: int
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> _Allocation:
+        return cls(
+            row["line_id"],
+            row["warehouse_id"],
+            row["reservation_id"],
+            row["quantity"],
+            row["created_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Fulfillment:
+    """A fulfillment order row as the detail reads it."""
+
+    id: int
+    number: str
+    status: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> _Fulfillment:
+        number = fulfillment_number(row["id"])
+        return cls(row["id"], number, row["status"], row["created_at"], row["updated_at"])
+
+
+@dataclass(frozen=True, slots=True)
+class _FulfillmentLine:
+    """A fulfillment order line row as the detail reads it."""
+
+    fulfillment_order_id: int
+    line_number: int
+    sku: str
+    quantity: int
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> _FulfillmentLine:
+        return cls(row["fulfillment_order_id"], row["line_number"], row["sku"], row["quantity"])
 
 
 def _line_row(line: OrderLine) -> dict[str, Any]:

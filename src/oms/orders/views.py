@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
@@ -22,7 +22,6 @@ from oms.kit.paging import Page, PageRequest
 from oms.orders import repository
 from oms.orders.models import (
     HoldType,
-    OrderAllocation,
     OrderEvent,
     OrderHold,
     OrderLine,
@@ -31,7 +30,7 @@ from oms.orders.models import (
     ServiceLevel,
 )
 from oms.routing import repository as routing
-from oms.routing.models import FulfillmentOrder, FulfillmentOrderLine, FulfillmentStatus
+from oms.routing.models import FulfillmentStatus
 
 
 class AllocationOut(BaseModel):
@@ -185,18 +184,61 @@ def order_out(session: Session, order: SalesOrder) -> OrderOut:
     )
 
 
+class AllocationRow(Protocol):
+    """What the detail reads of an allocation (an `OrderAllocation`, or the lane's row)."""
+
+    @property
+    def line_id(self) -> int: ...
+    @property
+    def warehouse_id(self) -> int: ...
+    @property
+    def reservation_id(self) -> int: ...
+    @property
+    def quantity(self) -> int: ...
+    @property
+    def created_at(self) -> dt.datetime: ...
+
+
+class FulfillmentRow(Protocol):
+    """What the detail reads of a fulfillment order."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def number(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def created_at(self) -> dt.datetime: ...
+    @property
+    def updated_at(self) -> dt.datetime: ...
+
+
+class FulfillmentLineRow(Protocol):
+    """What the detail reads of a fulfillment order's line."""
+
+    @property
+    def fulfillment_order_id(self) -> int: ...
+    @property
+    def line_number(self) -> int: ...
+    @property
+    def sku(self) -> str: ...
+    @property
+    def quantity(self) -> int: ...
+
+
 def shown(
     order: SalesOrder,
     *,
     channel: str,
     lines: Sequence[OrderLine],
-    allocations: Sequence[OrderAllocation],
+    allocations: Sequence[AllocationRow],
     holds: Sequence[OrderHold],
     warehouses: Mapping[int, str],
     fulfillment_orders: list[OrderFulfillmentOut],
 ) -> OrderOut:
     """`order_out` of what the caller holds already (`warehouses`: id → code)."""
-    by_line: dict[int, list[OrderAllocation]] = {}
+    by_line: dict[int, list[AllocationRow]] = {}
     for found in allocations:
         by_line.setdefault(found.line_id, []).append(found)
     return OrderOut(
@@ -247,7 +289,7 @@ def fulfillment_orders_of(session: Session, order_id: int) -> list[OrderFulfillm
 
 
 def fulfillment_out(
-    found: Sequence[tuple[FulfillmentOrder, str]], lines: Sequence[FulfillmentOrderLine]
+    found: Sequence[tuple[FulfillmentRow, str]], lines: Sequence[FulfillmentLineRow]
 ) -> list[OrderFulfillmentOut]:
     """Fulfillment orders (each with its warehouse's code) as the order shows them, their
     units summed by order line."""
@@ -275,7 +317,7 @@ def fulfillment_out(
 
 
 def line_out(
-    line: OrderLine, allocations: list[OrderAllocation], warehouses: Mapping[int, str]
+    line: OrderLine, allocations: Sequence[AllocationRow], warehouses: Mapping[int, str]
 ) -> OrderLineOut:
     return OrderLineOut(
         line_number=line.line_number,

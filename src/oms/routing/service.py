@@ -403,9 +403,12 @@ def _stored_trace(plan: Plan, by_line: Mapping[int, LineToRoute]) -> list[dict[s
 def _as_json(value: Any) -> Any:
     """A dataclass as `dataclasses.asdict` gives it, sequences as lists (as JSON keeps
     them), without its deep copy of every value (the trace's values are plain)."""
-    names = _FIELDS.get(type(value))
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    names = _FIELDS.get(kind)
     if names is None and dataclasses.is_dataclass(value):
-        names = _FIELDS[type(value)] = tuple(f.name for f in dataclasses.fields(value))
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(value))
     if names is not None:
         return {name: _as_json(getattr(value, name)) for name in names}
     if isinstance(value, list | tuple):
@@ -415,6 +418,7 @@ def _as_json(value: Any) -> Any:
     return value
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
