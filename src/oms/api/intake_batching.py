@@ -4,8 +4,8 @@ Each `POST /api/v1/orders` is queued here; one thread per process takes every
 delivery that waits and runs them as bulk intake runs its chunks:
 
 1. one transaction authenticates each caller (each distinct key once) and stores
-   every payload raw, with the numbers the orders would get — committed before
-   anything parses them;
+   every payload raw, with the numbers the orders would get (one statement on
+   PostgreSQL) — committed before anything parses them;
 2. one transaction takes them in, in the order they came (`intake.receive_each`:
    a run of orders the express lane may take is read, claimed and written
    together; any other order runs alone in a savepoint, and a bad one is noted
@@ -181,13 +181,11 @@ class IntakeBatcher:
                     delivery.actor = found
                     stored.append(delivery)
             for actor, group in _by_actor(stored):
-                ids = intake.store(session, [d.body for d in group], source="api", actor=actor)
-                for delivery, inbox_id in zip(group, ids, strict=True):
-                    delivery.inbox_id = inbox_id
-            if stored:
-                numbers = intake.draw_numbers(session, len(stored))
-                for delivery, number in zip(stored, numbers, strict=True):
-                    delivery.number = number
+                kept = intake.store_numbered(
+                    session, [d.body for d in group], source="api", actor=actor
+                )
+                for delivery, (inbox_id, number) in zip(group, kept, strict=True):
+                    delivery.inbox_id, delivery.number = inbox_id, number
         return stored
 
     def _settle_alone(self, delivery: _Delivery) -> None:

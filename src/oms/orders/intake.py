@@ -119,9 +119,20 @@ def store(session: Session, bodies: Sequence[str], *, source: str, actor: Princi
 def store_one(session: Session, body: str, *, source: str, actor: Principal) -> tuple[int, str]:
     """Keep one payload raw and draw the number its order would get (`store` and
     `draw_numbers` in one statement); its inbox id and that number."""
-    row = inbox.row(inbound(body, source=source), actor=actor.label, now=clock.now())
-    inbox_id, value = repository.store_numbered(session, row, SEQUENCE)
-    return inbox_id, _number(value)
+    [(inbox_id, number)] = store_numbered(session, [body], source=source, actor=actor)
+    return inbox_id, number
+
+
+def store_numbered(
+    session: Session, bodies: Sequence[str], *, source: str, actor: Principal
+) -> list[tuple[int, str]]:
+    """Keep payloads raw and draw the numbers their orders would get, in one statement
+    (PostgreSQL); each one's inbox id and number, in the order given."""
+    now = clock.now()
+    rows = [inbox.row(inbound(b, source=source), actor=actor.label, now=now) for b in bodies]
+    ids, last = repository.store_numbered(session, rows, SEQUENCE)
+    first = last - len(ids) + 1
+    return [(inbox_id, _number(first + n)) for n, inbox_id in enumerate(ids)]
 
 
 def draw_numbers(session: Session, count: int) -> list[str]:

@@ -575,9 +575,12 @@ def insert_event_rows(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 _stores: dict[str, tuple[batch.Fragment, list[str]]] = {}
 
 
-def store_numbered(session: Session, row: Mapping[str, Any], counter: str) -> tuple[int, int]:
-    """Keep a payload in the inbox (`row`: its columns but the id) and draw the next value
-    of `counter`: its inbox id and that value; one statement on PostgreSQL (two on SQLite)."""
+def store_numbered(
+    session: Session, rows: Sequence[Mapping[str, Any]], counter: str
+) -> tuple[list[int], int]:
+    """Keep payloads in the inbox (`rows`: their columns but the id) and draw as many
+    values of `counter`: their inbox ids, in the order given, and the last value drawn;
+    one statement on PostgreSQL (one and one a payload on SQLite)."""
     connection = session.connection()
     dialect = connection.dialect
     found = _stores.get(dialect.name)
@@ -585,23 +588,30 @@ def store_numbered(session: Session, row: Mapping[str, Any], counter: str) -> tu
         columns = tuple(c.name for c in cast(Table, InboxMessage.__table__).c if c.name != "id")
         message = batch.fragment(batch.Insert(InboxMessage, columns), dialect, "m")
         draw = (
-            "INSERT INTO counters (name, value) VALUES (%(counter)s, 1) "
-            "ON CONFLICT (name) DO UPDATE SET value = counters.value + 1 RETURNING value"
+            "INSERT INTO counters (name, value) VALUES (%(counter)s, %(count)s) "
+            "ON CONFLICT (name) DO UPDATE SET value = counters.value + excluded.value "
+            "RETURNING value"
         )
         if message.postgresql:
             sql = [f"WITH n AS ({draw}) {message.sql} RETURNING id, (SELECT value FROM n)"]  # noqa: S608
         else:
-            sql = [draw.replace("%(counter)s", "?"), f"{message.sql} RETURNING id"]
+            sql = [draw.replace("%(counter)s", "?").replace("%(count)s", "?")]
+            sql.append(f"{message.sql} RETURNING id")
         found = _stores[dialect.name] = (message, sql)
     message, sql = found
     if message.postgresql:
-        params = cast(dict[str, Any], message.params([row]))
-        inbox_id, value = connection.exec_driver_sql(sql[0], {**params, "counter": counter}).one()
-        return int(inbox_id), int(value)
-    value = connection.exec_driver_sql(sql[0], (counter,)).scalar_one()
-    [bound] = cast(list[tuple[Any, ...]], message.params([row]))
-    inbox_id = connection.exec_driver_sql(sql[1], bound).scalar_one()
-    return int(inbox_id), int(value)
+        params = cast(dict[str, Any], message.params(rows))
+        returned = connection.exec_driver_sql(
+            sql[0], {**params, "counter": counter, "count": len(rows)}
+        ).all()
+        # Ids come from a sequence, drawn row by row in the order the rows are inserted.
+        return sorted(int(inbox_id) for inbox_id, _ in returned), int(returned[0][1])
+    value = connection.exec_driver_sql(sql[0], (counter, len(rows))).scalar_one()
+    ids = [
+        int(connection.exec_driver_sql(sql[1], bound).scalar_one())
+        for bound in cast(list[tuple[Any, ...]], message.params(rows))
+    ]
+    return ids, int(value)
 
 
 def master_data_generation(session: Session) -> int | None:

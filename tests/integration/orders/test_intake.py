@@ -354,3 +354,19 @@ def test_times_without_a_zone_are_taken_as_utc(master: Database) -> None:
 
     assert result.order.placed_at == dt.datetime(2026, 11, 1, 9, 30, tzinfo=dt.UTC)
     assert result.order.ship_by == dt.datetime(2026, 11, 3, 17, 0, tzinfo=dt.UTC)
+
+
+def test_payloads_stored_together_keep_their_order_and_get_consecutive_numbers(
+    master: Database,
+) -> None:
+    bodies = [json.dumps(payload(f"N-{n}")) for n in range(5)]
+    with master.transaction() as session:
+        [(_, before)] = intake.store_numbered(session, ["{}"], source="test", actor=SYSTEM)
+        kept = intake.store_numbered(session, bodies, source="test", actor=SYSTEM)
+
+    first = int(before.removeprefix("SO-")) + 1
+    assert [number for _, number in kept] == [f"SO-{first + n:06d}" for n in range(5)]
+    with master.transaction() as session:
+        stored = [inbox.get(session, inbox_id, channels=None) for inbox_id, _ in kept]
+    assert [m.external_id for m in stored] == [f"N-{n}" for n in range(5)]
+    assert [m.body for m in stored] == bodies
