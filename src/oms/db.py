@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, inspect, make_url
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -172,13 +172,37 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     # Kept connections rather than overflow ones (each overflow checkout starts a
     # PostgreSQL backend), but few enough that several API processes and workers
     # stay under the server's default 100 connections; threads beyond wait their turn.
-    return create_engine(
-        url,
-        echo=echo,
-        pool_pre_ping=True,
-        pool_size=POSTGRES_POOL_SIZE,
-        max_overflow=POSTGRES_MAX_OVERFLOW,
+    engine = create_engine(
+        url, echo=echo, pool_size=POSTGRES_POOL_SIZE, max_overflow=POSTGRES_MAX_OVERFLOW
     )
+    event.listen(engine.pool, "checkin", _on_checkin)
+    event.listen(engine.pool, "checkout", _on_checkout)
+    return engine
+
+
+PING_AFTER_IDLE = 2.0
+"""Seconds a pooled PostgreSQL connection may rest before its next checkout asks the
+server whether it is still there."""
+
+
+def _on_checkin(dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+    record.info["idle_since"] = time.monotonic()
+
+
+def _on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, proxy: Any) -> None:
+    """Ping a connection that rested (the server may have restarted, or a firewall dropped
+    it); a dead one is replaced before anyone uses it. A busy pool's connections rest for
+    milliseconds: pinging each checkout (`pool_pre_ping`) would add a round trip to every
+    transaction for nothing."""
+    since = record.info.get("idle_since")
+    if since is None or time.monotonic() - since < PING_AFTER_IDLE:
+        return
+    try:
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        dbapi_connection.rollback()
+    except Exception as exc:
+        raise DisconnectionError("the pooled connection is gone") from exc
 
 
 def is_lock_conflict(exc: BaseException) -> bool:

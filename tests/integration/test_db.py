@@ -1,4 +1,5 @@
-"""The database entry point: a transaction picked as a deadlock victim runs again."""
+"""The database entry point: a transaction picked as a deadlock victim runs again; a
+pooled connection that rested is checked before use."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from oms import db as database_module
 from oms.db import Database
 
 
@@ -36,3 +38,24 @@ def test_other_failures_are_not_retried(db: Database) -> None:
     with pytest.raises(OperationalError):
         db.run(work)
     assert len(calls) == 1
+
+
+def test_a_rested_connection_the_server_dropped_is_replaced_before_use(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if db.dialect != "postgresql":
+        pytest.skip("needs PostgreSQL; runs in the PostgreSQL half")
+    fresh = Database(db.url)
+    try:
+        with fresh.engine.connect() as connection:
+            dropped = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+        with db.engine.connect() as other:
+            other.exec_driver_sql(f"SELECT pg_terminate_backend({int(dropped)})")
+        monkeypatch.setattr(database_module, "PING_AFTER_IDLE", 0.0)
+
+        with fresh.engine.connect() as connection:
+            now = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one()
+
+        assert now != dropped
+    finally:
+        fresh.dispose()
