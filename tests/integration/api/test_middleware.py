@@ -64,3 +64,10 @@ def test_the_request_log_line_never_carries_the_api_key(
         client.get("/api/v1/items", headers=admin)
 
     assert secret not in repr(logs)
+
+
+def test_a_request_without_an_id_gets_a_new_one_each_time(client: TestClient) -> None:
+    seen = {client.get("/healthz").headers["X-Request-ID"] for _ in range(3)}
+
+    assert len(seen) == 3
+    assert all(len(found) == 32 for found in seen)
