@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, cast
 
+import orjson
 from sqlalchemy import JSON, Column, DateTime, Table
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.orm import Session
@@ -236,7 +237,7 @@ def _json_rows(rows: Sequence[Mapping[str, Any]], required: Sequence[str]) -> st
         missing = [c for c in required if c not in rows[0]]
         if missing:
             raise KeyError(f"rows without {', '.join(missing)}")
-    return json.dumps(rows, default=_json_value, separators=(",", ":"))
+    return orjson.dumps(rows, default=_json_value, option=orjson.OPT_PASSTHROUGH_DATETIME).decode()
 
 
 def _json_value(value: Any) -> Any:
