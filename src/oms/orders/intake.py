@@ -35,6 +35,7 @@ from oms.errors import Conflict, OmsError, Problem, ValidationFailed
 from oms.inbox import service as inbox
 from oms.inbox.models import InboxMessage, InboxStatus
 from oms.kit import clock
+from oms.kit.transient import transient
 from oms.orders import (
     allocation,
     buyers,
@@ -556,10 +557,12 @@ def _express(session: Session, arrivals: Sequence[_Arrival], *, actor: Principal
             number=number,
             inbox_id=arrival.inbox_id,
         )
-        order = SalesOrder(id=order_id, **values)
-        lines = _lines(payload, order_id=order_id, items=items)
-        for line, line_id in zip(lines, ids, strict=True):
-            line.id = line_id
+        # Written by the lane's own statements: objects to read, never in the session.
+        order = transient(SalesOrder, {"id": order_id, **values})
+        lines = [
+            transient(OrderLine, {"id": line_id, **line})
+            for line_id, line in zip(ids, _line_values(payload, order_id, items), strict=True)
+        ]
         hazmat = {item.id: item.hazmat for item in items.values()}
         planned = express.plan(
             data,
@@ -714,26 +717,32 @@ def _order_values(
 
 
 def _lines(payload: OrderIn, *, order_id: int, items: dict[str, Item]) -> list[OrderLine]:
-    """The order's lines; an unknown SKU (on a held order) has no item."""
+    """The order's lines, to be added to the session."""
+    return [OrderLine(**values) for values in _line_values(payload, order_id, items)]
+
+
+def _line_values(payload: OrderIn, order_id: int, items: dict[str, Item]) -> list[dict[str, Any]]:
+    """The columns of the order's lines but their ids; an unknown SKU (on a held order) has
+    no item."""
     return [
-        OrderLine(
-            order_id=order_id,
-            line_number=line.line_number,
-            item_id=items[line.sku].id if line.sku in items else None,
-            sku=line.sku,
-            quantity=line.quantity,
-            unit_price=_money(line.unit_price),
-            discount=_money(line.discount),
-            tax=_money(line.tax),
-            allocated=0,
-            backordered=0,
-            released=0,
-            shipped=0,
-            delivered=0,
-            cancelled=line.quantity if payload.cancelled else 0,
-            returned=0,
-            attributes=line.attributes,
-        )
+        {
+            "order_id": order_id,
+            "line_number": line.line_number,
+            "item_id": items[line.sku].id if line.sku in items else None,
+            "sku": line.sku,
+            "quantity": line.quantity,
+            "unit_price": _money(line.unit_price),
+            "discount": _money(line.discount),
+            "tax": _money(line.tax),
+            "allocated": 0,
+            "backordered": 0,
+            "released": 0,
+            "shipped": 0,
+            "delivered": 0,
+            "cancelled": line.quantity if payload.cancelled else 0,
+            "returned": 0,
+            "attributes": line.attributes,
+        }
         for line in payload.lines
     ]
 

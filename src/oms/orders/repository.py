@@ -35,6 +35,7 @@ from oms.inbox.models import InboxMessage
 from oms.inventory.models import Balance, Reservation
 from oms.kit import batch, bulk
 from oms.kit.paging import Page, PageRequest, paginate
+from oms.kit.transient import transient
 from oms.orders.models import (
     OrderAllocation,
     OrderEvent,
@@ -713,12 +714,15 @@ def read_for_intake(
         generation=int(generation) if generation is not None else None,
         available={(int(i), int(w)): max(0, int(u)) for i, w, u in stock},
         customers={
-            address: Customer(
-                id=customer_id,
-                type=CustomerType(kind),
-                name=name,
-                email=address,
-                credit_limit=Decimal(str(limit)) if limit is not None else None,
+            address: transient(
+                Customer,
+                {
+                    "id": customer_id,
+                    "type": CustomerType(kind),
+                    "name": name,
+                    "email": address,
+                    "credit_limit": Decimal(str(limit)) if limit is not None else None,
+                },
             )
             for customer_id, kind, name, address, limit in buyers
         },
