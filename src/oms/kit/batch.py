@@ -190,8 +190,13 @@ def _compile(
             else:
                 assigned = _assignments(part, quote.quote, "x")
                 key = quoted[0]
+                param = f"%({prefix if bare else f'p{n}'})s::json"
+                kind = table.c[part.key].type.compile(dialect)
                 body = f"UPDATE {name} SET {assigned} FROM {source} AS x "  # noqa: S608
-                body += f"WHERE {name}.{key} = x.{key}"
+                # The keys once more, as an array: the planner takes the rows for a
+                # hundred, and would rather scan the whole table than its index for them.
+                body += f"WHERE {name}.{key} = x.{key} AND {name}.{key} = ANY(ARRAY("
+                body += f"SELECT (r->>'{part.key}')::{kind} FROM json_array_elements({param}) r))"  # noqa: S608
             bodies.append(body)
         elif isinstance(part, Insert):
             conflict = " OR IGNORE" if part.skip_conflicts else ""
