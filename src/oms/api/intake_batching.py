@@ -1,7 +1,8 @@
 """Intake batching: concurrent single-order deliveries share their transactions.
 
-Each `POST /api/v1/orders` is queued here; one thread per process takes every
-delivery that waits and runs them as bulk intake runs its chunks:
+Each `POST /api/v1/orders` is queued here; per process, one thread stores every
+delivery that waits while a second takes in those stored before, as bulk intake
+runs its chunks:
 
 1. one transaction authenticates each caller (each distinct key once) and stores
    every payload raw, with the numbers the orders would get (one statement on
@@ -28,6 +29,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import structlog
 from sqlalchemy.orm import Session
@@ -70,7 +72,11 @@ class _Delivery:
 
 
 class IntakeBatcher:
-    """Takes queued single-order deliveries in batches of at most `max_batch`."""
+    """Takes queued single-order deliveries in, at most `max_batch` together.
+
+    Two threads make a pipeline: one stores what waits (step 1) while the other takes in
+    what was stored before (step 2); what was stored while step 2 ran is taken in
+    together next, so a busy process takes in larger batches than it stores."""
 
     def __init__(
         self,
@@ -87,9 +93,11 @@ class IntakeBatcher:
         self.observe = observe
         self.autostart = autostart
         self.batches = 0
+        """Batches taken in (step 2)."""
         self.largest = 0
         self._queue: queue.SimpleQueue[_Delivery | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
+        self._stored: queue.SimpleQueue[list[_Delivery] | None] = queue.SimpleQueue()
+        self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
     def submit(self, body: str, authorization: str | None, check: Check) -> Future[Taken]:
@@ -102,51 +110,68 @@ class IntakeBatcher:
         return delivery.future
 
     def stop(self) -> None:
+        """Finish what was submitted, then stop both threads."""
         with self._lock:
-            thread, self._thread = self._thread, None
-        if thread is not None:
+            threads, self._threads = self._threads, []
+        if threads:
             self._queue.put(None)
-            thread.join(timeout=10)
+            for thread in threads:
+                thread.join(timeout=10)
 
     def start(self) -> None:
         """Start taking deliveries in (the first `submit` does, unless `autostart` is off:
         then what was submitted before waits, to be taken in as one batch)."""
         with self._lock:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="oms-intake", daemon=True)
-                self._thread.start()
+            if not self._threads:
+                self._threads = [
+                    threading.Thread(target=self._run_store, name="oms-intake-store", daemon=True),
+                    threading.Thread(target=self._run_take, name="oms-intake", daemon=True),
+                ]
+                for thread in self._threads:
+                    thread.start()
 
-    def _run(self) -> None:
+    def _run_store(self) -> None:
         while True:
-            first = self._queue.get()
+            batch = _drained(self._queue, self.max_batch)
+            if batch is None:
+                self._stored.put(None)
+                return
+            try:
+                stored = self._store(batch)
+            except Exception as exc:  # every waiting caller must hear of it
+                log.exception("intake_store_failed", size=len(batch))
+                _fail(batch, exc)
+                continue
+            if stored:
+                self._stored.put(stored)
+
+    def _run_take(self) -> None:
+        while True:
+            first = self._stored.get()
             if first is None:
                 return
-            batch = [first]
-            while len(batch) < self.max_batch:
+            batch = list(first)
+            while len(batch) < self.max_batch:  # and what was stored meanwhile
                 try:
-                    more = self._queue.get_nowait()
+                    more = self._stored.get_nowait()
                 except queue.Empty:
                     break
                 if more is None:
-                    self._queue.put(None)
+                    self._stored.put(None)
                     break
-                batch.append(more)
+                batch += more
             try:
-                self._take(batch)
+                self._take_in(batch)
             except Exception as exc:  # every waiting caller must hear of it
                 log.exception("intake_batch_failed", size=len(batch))
-                for delivery in batch:
-                    if not delivery.future.done():
-                        delivery.future.set_exception(exc)
+                _fail(batch, exc)
 
-    def _take(self, batch: list[_Delivery]) -> None:
+    def _take_in(self, stored: list[_Delivery]) -> None:
+        """Step 2 for deliveries stored (step 1); each caller answered."""
         self.batches += 1
-        self.largest = max(self.largest, len(batch))
+        self.largest = max(self.largest, len(stored))
         if self.observe is not None:
-            self.observe(len(batch))
-        stored = self._store(batch)
-        if not stored:
-            return
+            self.observe(len(stored))
         try:
             answers = self.database.run(lambda session: _received(session, stored))
         except Exception:
@@ -196,6 +221,34 @@ class IntakeBatcher:
             delivery.future.set_exception(exc)
         else:
             delivery.future.set_result(taken)
+
+
+Q = TypeVar("Q")
+
+
+def _drained(waiting: queue.SimpleQueue[Q | None], most: int) -> list[Q] | None:
+    """What waits, at least one (waiting for it), at most `most`; None once stopped (the
+    stop is left for the next call when it comes after work)."""
+    first = waiting.get()
+    if first is None:
+        return None
+    taken = [first]
+    while len(taken) < most:
+        try:
+            more = waiting.get_nowait()
+        except queue.Empty:
+            break
+        if more is None:
+            waiting.put(None)
+            break
+        taken.append(more)
+    return taken
+
+
+def _fail(batch: Sequence[_Delivery], error: Exception) -> None:
+    for delivery in batch:
+        if not delivery.future.done():
+            delivery.future.set_exception(error)
 
 
 def _by_actor(deliveries: Sequence[_Delivery]) -> list[tuple[Principal, list[_Delivery]]]:
