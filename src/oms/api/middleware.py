@@ -256,6 +256,10 @@ class RequestGate:
     Health and metrics pass freely, so a busy instance still says it is alive."""
 
     FREE = ("/healthz", "/metrics")
+    BATCHED = (("POST", "/api/v1/orders"),)
+    """Routes that hand their work to a batcher: they wait in its queue in the event loop,
+    holding no worker thread and no connection (and the more of them wait, the larger
+    the batch)."""
 
     def __init__(self, app: ASGIApp, limit: int) -> None:
         self.app = app
@@ -263,7 +267,11 @@ class RequestGate:
         self._gate: asyncio.Semaphore | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in self.FREE:
+        if (
+            scope["type"] != "http"
+            or scope["path"] in self.FREE
+            or (scope["method"], scope["path"].rstrip("/")) in self.BATCHED
+        ):
             await self.app(scope, receive, send)
             return
         if self._gate is None:

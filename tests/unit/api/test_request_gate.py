@@ -27,8 +27,8 @@ class Recorder:
         self.inside -= 1
 
 
-def http(path: str) -> dict[str, Any]:
-    return {"type": "http", "path": path, "method": "GET"}
+def http(path: str, method: str = "GET") -> dict[str, Any]:
+    return {"type": "http", "path": path, "method": method}
 
 
 async def nothing() -> dict[str, Any]:
@@ -71,6 +71,23 @@ def test_health_passes_a_full_gate() -> None:
         return most
 
     assert asyncio.run(scenario()) == 2
+
+
+def test_single_order_intake_passes_a_full_gate_to_wait_in_its_batcher() -> None:
+    async def scenario() -> int:
+        inner = Recorder()
+        gate = RequestGate(inner, limit=1)
+        calls = [
+            asyncio.create_task(gate(http("/api/v1/orders", "POST"), nothing, ignore))
+            for _ in range(4)
+        ]
+        await asyncio.sleep(0.01)
+        most = inner.most
+        inner.release.set()
+        await asyncio.gather(*calls)
+        return most
+
+    assert asyncio.run(scenario()) == 4
 
 
 def test_the_limit_follows_the_backend_unless_set() -> None:
