@@ -531,6 +531,7 @@ def intake_batches(base: str) -> tuple[int, int]:
     from `oms_intake_batch_size` on /metrics; each worker keeps its own, and a scrape
     reaches one of them, so the distinct figures seen over a few scrapes are added up."""
     seen: set[tuple[int, int]] = set()
+    time.sleep(1)  # the last answers go out before the last batch is counted
     for _ in range(12):
         text = httpx.get(f"{base}/metrics", timeout=10).text
         found = dict(re.findall(r"^oms_intake_batch_size_(sum|count) ([0-9.e+]+)$", text, re.M))
