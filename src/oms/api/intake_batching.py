@@ -182,8 +182,13 @@ class IntakeBatcher:
         for delivery, answer in zip(stored, answers, strict=True):
             if isinstance(answer, OmsError):
                 delivery.future.set_exception(answer)
-            else:
+            elif isinstance(answer, Taken):
                 delivery.future.set_result(answer)
+            else:  # taken by the express lane: shown from its rows, after the commit
+                assert delivery.actor is not None
+                assert answer.pending is not None
+                shown = answer.pending.shown(answer.order, answer.lines)
+                delivery.future.set_result(Taken(delivery.actor, delivery.inbox_id, answer, shown))
 
     def _store(self, batch: list[_Delivery]) -> list[_Delivery]:
         """Authenticate each caller and store the payloads of those who may send orders,
@@ -260,10 +265,12 @@ def _by_actor(deliveries: Sequence[_Delivery]) -> list[tuple[Principal, list[_De
     return list(groups.values())
 
 
-def _received(session: Session, stored: list[_Delivery]) -> list[Answer]:
+def _received(session: Session, stored: list[_Delivery]) -> list[Answer | IntakeResult]:
     """Take the stored deliveries in, each sender's in the order they came; each one's
-    answer, in the order given."""
-    answers: dict[int, Answer] = {}
+    answer, in the order given: an order the express lane took is left to be shown once
+    the transaction is committed (it is shown from the rows the lane wrote; the sooner
+    the commit, the sooner its locks — balance rows, SQLite's write lock — go)."""
+    answers: dict[int, Answer | IntakeResult] = {}
     for actor, group in _by_actor(stored):
         outcomes = intake.receive_each(
             session,
@@ -281,14 +288,12 @@ def _answer(
     delivery: _Delivery,
     actor: Principal,
     outcome: IntakeResult | ValidationFailed,
-) -> Answer:
+) -> Answer | IntakeResult:
     if isinstance(outcome, ValidationFailed):
         return intake.kept_but_refused(delivery.inbox_id, outcome)
     refused = intake.refusal(delivery.inbox_id, outcome)
     if refused is not None:
         return refused
     if outcome.pending is not None:
-        shown = outcome.pending.shown(outcome.order, outcome.lines)
-    else:
-        shown = views.order_out(session, outcome.order)
-    return Taken(actor, delivery.inbox_id, outcome, shown)
+        return outcome
+    return Taken(actor, delivery.inbox_id, outcome, views.order_out(session, outcome.order))
