@@ -92,7 +92,7 @@ class Fragment:
 
     sql: str
     columns: list[str]
-    binders: list[Callable[[Mapping[str, Any]], Any]]
+    pack: Callable[[Mapping[str, Any]], tuple[Any, ...]]
     required: list[str]
     prefix: str
     postgresql: bool
@@ -102,7 +102,7 @@ class Fragment:
         row."""
         if self.postgresql:
             return {self.prefix: _json_rows(rows, self.required)}
-        return [tuple(take(row) for take in self.binders) for row in rows]
+        return _packed(rows, self.pack, self.required)
 
 
 def fragment(part: Part, dialect: Dialect, prefix: str) -> Fragment:
@@ -113,7 +113,7 @@ def fragment(part: Part, dialect: Dialect, prefix: str) -> Fragment:
     return Fragment(
         compiled.statements[0],
         compiled.columns[0],
-        compiled.binders[0],
+        compiled.packs[0],
         compiled.required[0],
         prefix,
         compiled.postgresql,
@@ -126,7 +126,8 @@ class _Compiled:
     """PostgreSQL: the one statement; SQLite: one per part."""
     columns: list[list[str]]
     """Each part's columns, in the order its statement binds them."""
-    binders: list[list[Callable[[Mapping[str, Any]], Any]]]
+    packs: list[Callable[[Mapping[str, Any]], tuple[Any, ...]]]
+    """Each part's row as the tuple its SQLite statement binds."""
     required: list[list[str]]
     """Each part's columns a row must give (not nullable, or with a default)."""
     postgresql: bool
@@ -139,12 +140,11 @@ class _Compiled:
             }
             connection.exec_driver_sql(self.statements[0], params)
             return
-        for sql, binders, part_rows in zip(self.statements, self.binders, rows, strict=True):
+        for sql, pack, required, part_rows in zip(
+            self.statements, self.packs, self.required, rows, strict=True
+        ):
             if part_rows:
-                connection.exec_driver_sql(
-                    sql,
-                    [tuple(bind(row) for bind in binders) for row in part_rows],
-                )
+                connection.exec_driver_sql(sql, _packed(part_rows, pack, required))
 
 
 def _compile(
@@ -156,7 +156,7 @@ def _compile(
     bodies: list[str] = []
     statements: list[str] = []
     columns: list[list[str]] = []
-    binders: list[list[Callable[[Mapping[str, Any]], Any]]] = []
+    packs: list[Callable[[Mapping[str, Any]], tuple[Any, ...]]] = []
     required: list[list[str]] = []
     for n, part in enumerate(parts):
         table = cast(Table, part.model.__table__)
@@ -169,7 +169,6 @@ def _compile(
             if column not in table.c:
                 raise ValueError(f"{table.name} has no column {column!r}")
         columns.append(names)
-        binders.append([_taker(table.c[c], dialect) for c in names])
         required.append([c for c in names if not _may_be_left_out(table.c[c])])
         quoted = [quote.quote(c) for c in names]
         if postgresql:
@@ -212,11 +211,11 @@ def _compile(
             statements.append(f"UPDATE {name} SET {assignments} WHERE {quoted[0]} = ?")  # noqa: S608
             # SQLite binds the key last.
             columns[-1] = [*part.columns, *part.added, part.key]
-            binders[-1] = [*binders[-1][1:], binders[-1][0]]
+        packs.append(_packer(table, columns[-1], dialect))
     if postgresql:
         ctes = ",\n".join(f"w{n} AS ({body})" for n, body in enumerate(bodies))
         statements = bodies if bare else [f"WITH {ctes}\nSELECT 1"]
-    return _Compiled(statements, columns, binders, required, postgresql)
+    return _Compiled(statements, columns, packs, required, postgresql)
 
 
 def _assignments(part: Update, quote: Callable[[str], str], source: str) -> str:
@@ -264,14 +263,37 @@ def _is_json(column: Column[Any]) -> bool:
     return isinstance(kind, JSON) or isinstance(getattr(kind, "impl", None), JSON)
 
 
-def _taker(column: Column[Any], dialect: Dialect) -> Callable[[Mapping[str, Any]], Any]:
-    """The column's value taken from a row and bound; a nullable column without a default
-    may be left out of a row (NULL)."""
-    bind = _binder(column, dialect)
-    name = column.name
-    if _may_be_left_out(column):
-        return lambda row: bind(row.get(name))
-    return lambda row: bind(row[name])
+def _packer(
+    table: Table, names: Sequence[str], dialect: Dialect
+) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    """A row as the tuple of `names` the driver binds: a column left out of the row (one
+    that may be: nullable, without a default) is NULL, and only the columns whose type
+    converts values run their conversion."""
+    converted = [
+        (n, bind)
+        for n, name in enumerate(names)
+        if (bind := _binder(table.c[name], dialect)) is not _plain
+    ]
+
+    def pack(row: Mapping[str, Any]) -> tuple[Any, ...]:
+        values = list(map(row.get, names))
+        for n, bind in converted:
+            values[n] = bind(values[n])
+        return tuple(values)
+
+    return pack
+
+
+def _packed(
+    rows: Sequence[Mapping[str, Any]],
+    pack: Callable[[Mapping[str, Any]], tuple[Any, ...]],
+    required: Sequence[str],
+) -> list[tuple[Any, ...]]:
+    if rows:
+        missing = [c for c in required if c not in rows[0]]
+        if missing:
+            raise KeyError(f"rows without {', '.join(missing)}")
+    return [pack(row) for row in rows]
 
 
 def _may_be_left_out(column: Column[Any]) -> bool:
