@@ -915,8 +915,9 @@ def orders_import(
         for start in range(0, len(numbered), STORE_CHUNK):
             chunk = [body for _, body in numbered[start : start + STORE_CHUNK]]
             with database.transaction() as session:
-                inbox_ids += intake.store(session, chunk, source="file", actor=actor)
-                numbers += intake.draw_numbers(session, len(chunk))
+                kept = intake.store_numbered(session, chunk, source="file", actor=actor)
+            inbox_ids += [inbox_id for inbox_id, _ in kept]
+            numbers += [number for _, number in kept]
             progress.advance(len(chunk))
         progress.begin("importing", total=len(numbered))
         for (line, body), inbox_id, number in zip(numbered, inbox_ids, numbers, strict=True):

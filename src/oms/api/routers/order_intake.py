@@ -273,8 +273,8 @@ def create_orders(raw: RawBody, actor: Writer, db: DatabaseDep) -> BulkOut:
     A body that is not a list of 1 to 1,000 orders is refused whole (422)."""
     bodies = _bulk_orders(raw)
     with db.transaction() as session:
-        ids = intake.store(session, bodies, source="api", actor=actor)
-        numbers = intake.draw_numbers(session, len(ids))
+        kept = intake.store_numbered(session, bodies, source="api", actor=actor)
+    ids, numbers = [inbox_id for inbox_id, _ in kept], [number for _, number in kept]
     messages = list(zip(ids, bodies, strict=True))
     outcomes: list[IntakeResult | ValidationFailed] = []
     for start in range(0, len(messages), CHUNK):
