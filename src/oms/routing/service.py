@@ -372,13 +372,14 @@ def _candidate(
         # A warehouse already planned for this order takes its new lines on the same order.
         capacity = warehouse.daily_capacity - used.get(warehouse.id, 0) + (1 if already else 0)
     handling = attributes.get("handling_cost", 0.0)
+    warehouse_id = warehouse.id
     return Candidate(
-        warehouse_id=warehouse.id,
+        warehouse_id=warehouse_id,
         code=warehouse.code,
         country=warehouse.country,
         latitude=warehouse.latitude,
         longitude=warehouse.longitude,
-        available={item: units for (item, w), units in available.items() if w == warehouse.id},
+        available={item: units for (item, w), units in available.items() if w == warehouse_id},
         serves_channel=rank is not None,
         ships_to=frozenset(str(c).upper() for c in ships_to)
         if isinstance(ships_to, list)
