@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import orjson
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, inspect, make_url
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -158,10 +159,21 @@ def _sqlite_file(url: str) -> str | None:
     return database if database and database != ":memory:" else None
 
 
+def json_text(value: Any) -> str:
+    """A JSON column's document as text (orjson: several times faster than json, UTF-8
+    kept as it is rather than escaped)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine set up for Item OMS: WAL, foreign keys and busy timeout on SQLite."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
+        engine = create_engine(
+            url,
+            echo=echo,
+            connect_args={"check_same_thread": False},
+            json_serializer=json_text,
+        )
         event.listen(engine, "connect", _on_sqlite_connect)
         path = _sqlite_file(url)
         if path is None:
@@ -173,7 +185,11 @@ def create_db_engine(url: str, *, echo: bool = False) -> Engine:
     # PostgreSQL backend), but few enough that several API processes and workers
     # stay under the server's default 100 connections; threads beyond wait their turn.
     engine = create_engine(
-        url, echo=echo, pool_size=POSTGRES_POOL_SIZE, max_overflow=POSTGRES_MAX_OVERFLOW
+        url,
+        echo=echo,
+        pool_size=POSTGRES_POOL_SIZE,
+        max_overflow=POSTGRES_MAX_OVERFLOW,
+        json_serializer=json_text,
     )
     event.listen(engine.pool, "checkin", _on_checkin)
     event.listen(engine.pool, "checkout", _on_checkout)
