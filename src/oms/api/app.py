@@ -63,7 +63,11 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     metrics = Metrics(database)
     app.state.metrics = metrics
     intake_batcher = IntakeBatcher(
-        database, partial(order_intake.settle, database), observe=metrics.intake_batch.observe
+        database,
+        partial(order_intake.settle, database),
+        observe=metrics.intake_batch.observe,
+        # SQLite: storing and taking in wait for the same write lock; one thread does both.
+        pipelined=database.dialect != "sqlite",
     )
     app.state.intake_batcher = intake_batcher
     problems.install(app)

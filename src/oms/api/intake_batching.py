@@ -76,7 +76,9 @@ class IntakeBatcher:
 
     Two threads make a pipeline: one stores what waits (step 1) while the other takes in
     what was stored before (step 2); what was stored while step 2 ran is taken in
-    together next, so a busy process takes in larger batches than it stores."""
+    together next, so a busy process takes in larger batches than it stores. With
+    `pipelined` off, one thread does both steps in turn (SQLite: both wait for the same
+    write lock, and handing it between two threads only adds waits)."""
 
     def __init__(
         self,
@@ -86,12 +88,14 @@ class IntakeBatcher:
         max_batch: int = 100,
         observe: Callable[[int], None] | None = None,
         autostart: bool = True,
+        pipelined: bool = True,
     ) -> None:
         self.database = database
         self.settle = settle
         self.max_batch = max_batch
         self.observe = observe
         self.autostart = autostart
+        self.pipelined = pipelined
         self.batches = 0
         """Batches taken in (step 2)."""
         self.largest = 0
@@ -124,9 +128,12 @@ class IntakeBatcher:
         with self._lock:
             if not self._threads:
                 self._threads = [
-                    threading.Thread(target=self._run_store, name="oms-intake-store", daemon=True),
-                    threading.Thread(target=self._run_take, name="oms-intake", daemon=True),
+                    threading.Thread(target=self._run_store, name="oms-intake-store", daemon=True)
                 ]
+                if self.pipelined:
+                    self._threads.append(
+                        threading.Thread(target=self._run_take, name="oms-intake", daemon=True)
+                    )
                 for thread in self._threads:
                     thread.start()
 
@@ -142,8 +149,10 @@ class IntakeBatcher:
                 log.exception("intake_store_failed", size=len(batch))
                 _fail(batch, exc)
                 continue
-            if stored:
+            if stored and self.pipelined:
                 self._stored.put(stored)
+            elif stored:
+                self._take_in_guarded(stored)
 
     def _run_take(self) -> None:
         while True:
@@ -160,11 +169,14 @@ class IntakeBatcher:
                     self._stored.put(None)
                     break
                 batch += more
-            try:
-                self._take_in(batch)
-            except Exception as exc:  # every waiting caller must hear of it
-                log.exception("intake_batch_failed", size=len(batch))
-                _fail(batch, exc)
+            self._take_in_guarded(batch)
+
+    def _take_in_guarded(self, batch: list[_Delivery]) -> None:
+        try:
+            self._take_in(batch)
+        except Exception as exc:  # every waiting caller must hear of it
+            log.exception("intake_batch_failed", size=len(batch))
+            _fail(batch, exc)
 
     def _take_in(self, stored: list[_Delivery]) -> None:
         """Step 2 for deliveries stored (step 1); each caller answered."""

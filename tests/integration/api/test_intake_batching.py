@@ -38,11 +38,16 @@ def master(db: Database) -> Database:
     return db
 
 
-@pytest.fixture
-def paused(master: Database) -> Iterator[IntakeBatcher]:
+@pytest.fixture(params=[True, False], ids=["pipelined", "one thread"])
+def paused(master: Database, request: pytest.FixtureRequest) -> Iterator[IntakeBatcher]:
     """A batcher that takes in nothing until started: what is submitted before waits, to
-    be taken in as one batch."""
-    batcher = IntakeBatcher(master, partial(order_intake.settle, master), autostart=False)
+    be taken in as one batch (storing and taking in on two threads, or on one)."""
+    batcher = IntakeBatcher(
+        master,
+        partial(order_intake.settle, master),
+        autostart=False,
+        pipelined=request.param,
+    )
     yield batcher
     batcher.stop()
 
