@@ -9,7 +9,8 @@ warehouses and `--skus` items with more stock than the run can take, starts
   for `--seconds`; orders/s, p50 and p99 latency. wrk drives them when it is
   installed (Debian's package `wrk`; C, two threads: the load then costs little of
   the two cores the server needs), else asyncio tasks with httpx (`--httpx` forces
-  that);
+  that); and how many deliveries the servers' intake batchers took in together
+  (`oms_intake_batch_size` on /metrics);
 - bulk:   POST /api/v1/orders/bulk, 500 orders per request, two requests at a
   time (one per worker; `--bulk-concurrency`), `--bulk-requests` of them;
   orders/s.
