@@ -24,6 +24,7 @@ import structlog
 from oms.auth.principal import Principal
 from oms.db import Database
 from oms.inventory.batch import Outcome, ReservationRequest, reserve_many
+from oms.kit.queues import drain
 
 log = structlog.get_logger("oms.reservations")
 
@@ -67,19 +68,9 @@ class ReservationBatcher:
 
     def _run(self) -> None:
         while True:
-            first = self._queue.get()
-            if first is None:
+            batch = drain(self._queue, self.max_batch)
+            if batch is None:
                 return
-            batch = [first]
-            while len(batch) < self.max_batch:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._queue.put(None)
-                    break
-                batch.append(more)
             self._grant(batch)
 
     def _grant(self, batch: list[_Pending]) -> None:

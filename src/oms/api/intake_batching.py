@@ -29,7 +29,6 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 import structlog
 from sqlalchemy.orm import Session
@@ -38,6 +37,7 @@ from oms.api.deps import Check
 from oms.auth.principal import Principal
 from oms.db import Database
 from oms.errors import OmsError, ValidationFailed
+from oms.kit.queues import drain
 from oms.orders import intake, views
 from oms.orders.intake import IntakeResult
 from oms.orders.views import OrderOut
@@ -139,7 +139,7 @@ class IntakeBatcher:
 
     def _run_store(self) -> None:
         while True:
-            batch = _drained(self._queue, self.max_batch)
+            batch = drain(self._queue, self.max_batch)
             if batch is None:
                 self._stored.put(None)
                 return
@@ -156,20 +156,11 @@ class IntakeBatcher:
 
     def _run_take(self) -> None:
         while True:
-            first = self._stored.get()
-            if first is None:
+            # What was stored meanwhile, stored batches together.
+            stored = drain(self._stored, self.max_batch, size=len)
+            if stored is None:
                 return
-            batch = list(first)
-            while len(batch) < self.max_batch:  # and what was stored meanwhile
-                try:
-                    more = self._stored.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._stored.put(None)
-                    break
-                batch += more
-            self._take_in_guarded(batch)
+            self._take_in_guarded([delivery for group in stored for delivery in group])
 
     def _take_in_guarded(self, batch: list[_Delivery]) -> None:
         try:
@@ -238,28 +229,6 @@ class IntakeBatcher:
             delivery.future.set_exception(exc)
         else:
             delivery.future.set_result(taken)
-
-
-Q = TypeVar("Q")
-
-
-def _drained(waiting: queue.SimpleQueue[Q | None], most: int) -> list[Q] | None:
-    """What waits, at least one (waiting for it), at most `most`; None once stopped (the
-    stop is left for the next call when it comes after work)."""
-    first = waiting.get()
-    if first is None:
-        return None
-    taken = [first]
-    while len(taken) < most:
-        try:
-            more = waiting.get_nowait()
-        except queue.Empty:
-            break
-        if more is None:
-            waiting.put(None)
-            break
-        taken.append(more)
-    return taken
 
 
 def _fail(batch: Sequence[_Delivery], error: Exception) -> None:
