@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fcntl
+import json
 import os
 import random
 import time
@@ -161,8 +162,12 @@ def _sqlite_file(url: str) -> str | None:
 
 def json_text(value: Any) -> str:
     """A JSON column's document as text (orjson: several times faster than json, UTF-8
-    kept as it is rather than escaped)."""
-    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    kept as it is rather than escaped); what orjson refuses (an integer beyond 64 bits)
+    as json writes it."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(value)
 
 
 def create_db_engine(url: str, *, echo: bool = False) -> Engine:

@@ -65,6 +65,8 @@ class _Delivery:
     body: str
     authorization: str | None
     check: Check
+    request_id: str | None = None
+    """The request it came with, for its audit rows and events."""
     future: Future[Taken] = field(default_factory=Future)
     actor: Principal | None = None
     inbox_id: int = 0
@@ -109,7 +111,8 @@ class IntakeBatcher:
         caller is answered with."""
         if self.autostart:
             self.start()
-        delivery = _Delivery(body, authorization, check)
+        request_id = structlog.contextvars.get_contextvars().get("request_id")
+        delivery = _Delivery(body, authorization, check, request_id)
         self._queue.put(delivery)
         return delivery.future
 
@@ -139,16 +142,14 @@ class IntakeBatcher:
 
     def _run_store(self) -> None:
         while True:
-            batch = drain(self._queue, self.max_batch)
-            if batch is None:
+            waiting = drain(self._queue, self.max_batch)
+            if waiting is None:
                 self._stored.put(None)
                 return
-            try:
-                stored = self._store(batch)
-            except Exception as exc:  # every waiting caller must hear of it
-                log.exception("intake_store_failed", size=len(batch))
-                _fail(batch, exc)
-                continue
+            # A caller gone (its request cancelled) is dropped; the rest can no longer be
+            # cancelled, so each will be answered exactly once.
+            batch = [d for d in waiting if d.future.set_running_or_notify_cancel()]
+            stored = self._stored_each(batch)
             if stored and self.pipelined:
                 self._stored.put(stored)
             elif stored:
@@ -193,11 +194,33 @@ class IntakeBatcher:
                 shown = answer.pending.shown(answer.order, answer.lines)
                 delivery.future.set_result(Taken(delivery.actor, delivery.inbox_id, answer, shown))
 
+    def _stored_each(self, batch: list[_Delivery]) -> list[_Delivery]:
+        """`_store` for the batch; when that fails whole (a payload the database refuses,
+        a dropped connection), each delivery is stored on its own, so that only a
+        delivery that cannot be stored fails."""
+        if not batch:
+            return []
+        try:
+            return self._store(batch)
+        except Exception:
+            log.warning("intake_store_retried_alone", size=len(batch), exc_info=True)
+        stored = []
+        for delivery in batch:
+            if delivery.future.done():
+                continue
+            try:
+                stored += self._store([delivery])
+            except Exception as exc:
+                log.exception("intake_store_failed")
+                delivery.future.set_exception(exc)
+        return stored
+
     def _store(self, batch: list[_Delivery]) -> list[_Delivery]:
         """Authenticate each caller and store the payloads of those who may send orders,
         with their numbers, in one transaction; those are returned, the rest answered."""
         with self.database.transaction() as session:
             checked: dict[str | None, Principal | OmsError] = {}
+            refused: list[tuple[_Delivery, OmsError]] = []
             stored: list[_Delivery] = []
             for delivery in batch:
                 if delivery.authorization not in checked:
@@ -209,22 +232,27 @@ class IntakeBatcher:
                         checked[delivery.authorization] = exc
                 found = checked[delivery.authorization]
                 if isinstance(found, OmsError):
-                    delivery.future.set_exception(found)
+                    refused.append((delivery, found))
                 else:
                     delivery.actor = found
                     stored.append(delivery)
-            for actor, group in _by_actor(stored):
+            for actor, run in _runs(stored):
                 kept = intake.store_numbered(
-                    session, [d.body for d in group], source="api", actor=actor
+                    session, [d.body for d in run], source="api", actor=actor
                 )
-                for delivery, (inbox_id, number) in zip(group, kept, strict=True):
+                for delivery, (inbox_id, number) in zip(run, kept, strict=True):
                     delivery.inbox_id, delivery.number = inbox_id, number
+        for delivery, error in refused:  # once nothing of the batch can fail any more
+            delivery.future.set_exception(error)
         return stored
 
     def _settle_alone(self, delivery: _Delivery) -> None:
         assert delivery.actor is not None
         try:
-            taken = self.settle(delivery.inbox_id, delivery.body, delivery.number, delivery.actor)
+            with structlog.contextvars.bound_contextvars(request_id=delivery.request_id):
+                taken = self.settle(
+                    delivery.inbox_id, delivery.body, delivery.number, delivery.actor
+                )
         except Exception as exc:
             delivery.future.set_exception(exc)
         else:
@@ -237,31 +265,50 @@ def _fail(batch: Sequence[_Delivery], error: Exception) -> None:
             delivery.future.set_exception(error)
 
 
-def _by_actor(deliveries: Sequence[_Delivery]) -> list[tuple[Principal, list[_Delivery]]]:
-    """The deliveries grouped by who sent them, each group in the order they came."""
-    groups: dict[str, tuple[Principal, list[_Delivery]]] = {}
+def _runs(deliveries: Sequence[_Delivery]) -> list[tuple[Principal, list[_Delivery]]]:
+    """The deliveries in the order they came, in runs of one sender each."""
+    runs: list[tuple[Principal, list[_Delivery]]] = []
     for delivery in deliveries:
         assert delivery.actor is not None
-        groups.setdefault(delivery.actor.label, (delivery.actor, []))[1].append(delivery)
-    return list(groups.values())
+        if runs and runs[-1][0].label == delivery.actor.label:
+            runs[-1][1].append(delivery)
+        else:
+            runs.append((delivery.actor, [delivery]))
+    return runs
 
 
 def _received(session: Session, stored: list[_Delivery]) -> list[Answer | IntakeResult]:
-    """Take the stored deliveries in, each sender's in the order they came; each one's
-    answer, in the order given: an order the express lane took is left to be shown once
-    the transaction is committed (it is shown from the rows the lane wrote; the sooner
+    """Take the stored deliveries in, in the order they came; each one's answer, in the
+    order given. An order that went the general way is shown as soon as it is done
+    (a later delivery in the batch may change it); one the express lane took is left to
+    be shown once the transaction is committed, from the rows the lane wrote (the sooner
     the commit, the sooner its locks — balance rows, SQLite's write lock — go)."""
-    answers: dict[int, Answer | IntakeResult] = {}
-    for actor, group in _by_actor(stored):
+    answers: list[Answer | IntakeResult | None] = [None] * len(stored)
+    start = 0
+    for actor, run in _runs(stored):
+
+        def answered(
+            index: int,
+            outcome: IntakeResult | ValidationFailed,
+            first: int = start,
+            run: list[_Delivery] = run,
+            actor: Principal = actor,
+        ) -> None:
+            answers[first + index] = _answer(session, run[index], actor, outcome)
+
         outcomes = intake.receive_each(
             session,
-            [(d.inbox_id, d.body) for d in group],
+            [(d.inbox_id, d.body) for d in run],
             actor=actor,
-            numbers=[d.number for d in group],
+            numbers=[d.number for d in run],
+            request_ids=[d.request_id for d in run],
+            after=answered,
         )
-        for delivery, outcome in zip(group, outcomes, strict=True):
-            answers[delivery.inbox_id] = _answer(session, delivery, actor, outcome)
-    return [answers[d.inbox_id] for d in stored]
+        for index, outcome in enumerate(outcomes):
+            if answers[start + index] is None:
+                answered(index, outcome)
+        start += len(run)
+    return [answer for answer in answers if answer is not None]
 
 
 def _answer(

@@ -241,7 +241,13 @@ def _json_rows(rows: Sequence[Mapping[str, Any]], required: Sequence[str]) -> st
         missing = [c for c in required if c not in rows[0]]
         if missing:
             raise KeyError(f"rows without {', '.join(missing)}")
-    return orjson.dumps(rows, default=_json_value, option=orjson.OPT_PASSTHROUGH_DATETIME).decode()
+    try:
+        return orjson.dumps(rows, default=_json_value, option=_ORJSON).decode()
+    except TypeError:  # what orjson refuses (an integer beyond 64 bits), as json writes it
+        return json.dumps(rows, default=_json_value, separators=(",", ":"))
+
+
+_ORJSON = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
 
 
 def _json_value(value: Any) -> Any:

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, NamedTuple
 
+import structlog
 from sqlalchemy.orm import Session
 
 from oms import sequences
@@ -109,7 +111,14 @@ def inbound(body: str, *, source: str) -> inbox.Inbound:
 
 
 def _short_text(value: Any, limit: int) -> str | None:
-    return value.strip() if isinstance(value, str) and 0 < len(value.strip()) <= limit else None
+    """A short text a database column keeps (no NUL, no lone surrogate), else None."""
+    if not isinstance(value, str) or not 0 < len(value.strip()) <= limit or "\x00" in value:
+        return None
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return None
+    return value.strip()
 
 
 def store(session: Session, bodies: Sequence[str], *, source: str, actor: Principal) -> list[int]:
@@ -188,12 +197,26 @@ def receive_each(
     *,
     actor: Principal,
     numbers: Sequence[str] | None = None,
+    request_ids: Sequence[str | None] | None = None,
+    after: Callable[[int, IntakeResult | ValidationFailed], None] | None = None,
 ) -> list[IntakeResult | ValidationFailed]:
     """`receive` for many stored payloads, in the order given; one bad order leaves the
     others alone, a failure noted on its message and returned. A run of orders the
     express lane may take goes together (one read, one claim, one write for the run);
-    every other one runs alone, in a savepoint of its own."""
+    every other one runs alone, in a savepoint of its own.
+
+    `request_ids`: the request each message came with, for its audit rows and events
+    (else the caller's own). `after(index, outcome)` is called as soon as a message that
+    went the general way is done, before any later message can change its order."""
     outcomes: list[IntakeResult | ValidationFailed | None] = [None] * len(messages)
+
+    def alone(position: int) -> IntakeResult | ValidationFailed:
+        with _sent_with(request_ids[position] if request_ids else None):
+            outcome = _received_alone(session, messages[position], numbers, position, actor)
+        if after is not None:
+            after(position, outcome)
+        return outcome
+
     index = 0
     while index < len(messages):
         run: list[_Arrival] = []
@@ -201,6 +224,8 @@ def receive_each(
             arrival = _lane_arrival(session, messages, index + len(run), numbers, actor)
             if arrival is None:
                 break
+            if request_ids:
+                arrival = arrival._replace(request_id=request_ids[index + len(run)])
             run.append(arrival)
         taken = _express(session, run, actor=actor).results
         written = []
@@ -217,12 +242,10 @@ def receive_each(
         last = max((p for p, result in enumerate(taken) if result is not None), default=-1)
         for position in range(last + 1):
             if outcomes[index + position] is None:
-                outcomes[index + position] = _received_alone(
-                    session, messages[index + position], numbers, index + position, actor
-                )
+                outcomes[index + position] = alone(index + position)
         index += last + 1
         if index < len(messages):
-            outcomes[index] = _received_alone(session, messages[index], numbers, index, actor)
+            outcomes[index] = alone(index)
             index += 1
     return [outcome for outcome in outcomes if outcome is not None]
 
@@ -264,6 +287,13 @@ def _received_alone(
         failed = as_validation_failure(exc)
         record_failure(session, inbox_id, failed.problems)
         return failed
+
+
+def _sent_with(request_id: str | None) -> AbstractContextManager[object]:
+    """The request a message came with, as the audit trail and outbox read it."""
+    if request_id is None:
+        return nullcontext()
+    return structlog.contextvars.bound_contextvars(request_id=request_id)
 
 
 def record_failure(session: Session, inbox_id: int, problems: Sequence[Problem]) -> None:
@@ -487,14 +517,15 @@ def _known(session: Session, parsed: Parsed, actor: Principal) -> _Known:
     return _Known(kept.generation, data, items, unusable, problems)
 
 
-@dataclass(frozen=True)
-class _Arrival:
+class _Arrival(NamedTuple):
     """A payload the express lane may take."""
 
     parsed: Parsed
     known: _Known
     inbox_id: int | None
     number: str | None
+    request_id: str | None = None
+    """The request it came with, when not the caller's own."""
 
 
 class _Lane(NamedTuple):
@@ -587,14 +618,15 @@ def _express(session: Session, arrivals: Sequence[_Arrival], *, actor: Principal
         taken = express.Taken(session, claimed, order, lines, planned, actor=actor)
         order.status = _derived(lines)
         channel = planned.rules.channel
-        taken.record(
-            order,
-            "created",
-            actor=actor,
-            data=_created(
-                order, channel, arrivals[index].inbox_id, taken.routing(), lines=len(lines)
-            ),
-        )
+        with _sent_with(arrivals[index].request_id):
+            taken.record(
+                order,
+                "created",
+                actor=actor,
+                data=_created(
+                    order, channel, arrivals[index].inbox_id, taken.routing(), lines=len(lines)
+                ),
+            )
         results[index] = IntakeResult(Outcome.CREATED, order, lines, [], [], pending=taken)
     return _Lane(results, drawn, current=True)
 

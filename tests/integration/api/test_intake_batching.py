@@ -172,3 +172,84 @@ def test_many_concurrent_callers_share_batches_and_each_order_is_made_once(
     with master.transaction() as session:
         assert len(session.scalars(select(SalesOrder)).all()) == 30
         assert balances.verify(session).ok
+
+
+def test_a_caller_gone_before_its_batch_is_dropped_and_the_others_are_answered(
+    paused: IntakeBatcher, master: Database, auth_headers: AuthHeaders
+) -> None:
+    writer = auth_headers("integration")
+    futures = [send(paused, payload(f"G-{n}"), writer) for n in range(3)]
+    assert futures[1].cancel()
+
+    paused.start()
+
+    assert futures[0].result(30).result.outcome == Outcome.CREATED
+    assert futures[2].result(30).result.outcome == Outcome.CREATED
+    with master.transaction() as session:
+        kept = session.scalars(select(InboxMessage.external_id).order_by(InboxMessage.id)).all()
+    assert kept == ["G-0", "G-2"]
+
+
+def test_a_payload_the_database_cannot_keep_fails_alone(
+    paused: IntakeBatcher, master: Database, auth_headers: AuthHeaders
+) -> None:
+    writer = auth_headers("integration")
+    good = send(paused, payload("H-1"), writer)
+    broken = paused.submit(json.dumps(payload("H-2")) + "\ud800", writer["Authorization"], CHECK)
+
+    paused.start()
+
+    assert good.result(30).result.outcome == Outcome.CREATED
+    assert error_of(broken) is not None
+    with master.transaction() as session:
+        kept = session.scalars(select(InboxMessage.external_id)).all()
+    assert kept == ["H-1"]
+
+
+def test_deliveries_of_two_senders_are_numbered_and_taken_in_as_they_came(
+    paused: IntakeBatcher, master: Database, auth_headers: AuthHeaders
+) -> None:
+    first, second = auth_headers("integration"), auth_headers("sales_ops")
+    futures = [
+        send(paused, payload("K-1"), first),
+        send(paused, payload("K-2"), second),
+        send(paused, payload("K-3"), first),
+    ]
+
+    paused.start()
+
+    taken = [f.result(30) for f in futures]
+    numbers = [t.shown.number for t in taken]
+    assert numbers == sorted(numbers)
+    assert taken[0].actor.label == taken[2].actor.label != taken[1].actor.label
+
+
+def test_a_created_order_is_answered_as_made_though_a_later_delivery_changes_it(
+    paused: IntakeBatcher, master: Database, auth_headers: AuthHeaders
+) -> None:
+    writer = auth_headers("integration")
+    # A new buyer goes the general way; the second delivery changes the first's quantity.
+    new_buyer = {"name": "Grace Hopper", "email": "grace@example.com"}
+    made = send(paused, payload("L-1", lines=[("ABC-1", 2)], customer=new_buyer), writer)
+    changed = send(paused, payload("L-1", lines=[("ABC-1", 1)], customer=new_buyer), writer)
+
+    paused.start()
+
+    created, change = made.result(30), changed.result(30)
+    assert created.result.outcome == Outcome.CREATED
+    assert (created.shown.version, created.shown.lines[0].cancelled) == (1, 0)
+    assert change.result.outcome == Outcome.CHANGED
+    assert change.shown.lines[0].cancelled == 1
+
+
+def test_an_order_with_an_integer_beyond_64_bits_in_its_attributes_is_taken_in(
+    paused: IntakeBatcher, master: Database, auth_headers: AuthHeaders
+) -> None:
+    writer = auth_headers("integration")
+    body = payload("M-1", attributes={"loyalty_id": 10**20})
+
+    paused.start()
+    taken = send(paused, body, writer).result(30)
+
+    assert taken.result.outcome == Outcome.CREATED
+    assert taken.shown.attributes == {"loyalty_id": 10**20}

@@ -4,6 +4,7 @@ per order; channel scope."""
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -255,3 +256,31 @@ def test_concurrent_bulk_requests_locking_items_in_opposite_orders_all_succeed(
     assert [a.json()["counts"] for a in answers] == [{"created": 150}, {"created": 150}]
     with db.transaction() as session:
         assert balances.verify(session).ok
+
+
+def test_the_orders_audit_rows_and_events_carry_the_request_id(
+    client: TestClient, admin: dict[str, str], master: Database
+) -> None:
+    response = client.post(
+        "/api/v1/orders", json=payload(), headers={**admin, "X-Request-ID": "trace-intake-1"}
+    )
+    assert response.status_code == 201
+
+    found = client.get("/api/v1/audit", params={"request_id": "trace-intake-1"}, headers=admin)
+
+    assert "order.created" in [entry["action"] for entry in found.json()["items"]]
+
+
+def test_a_body_with_a_nul_character_is_a_422_naming_the_body(
+    client: TestClient, admin: dict[str, str], master: Database
+) -> None:
+    body = (
+        json.dumps(payload()).replace('"1001"', '"10\\u0000"').encode().replace(b"\\u0000", b"\x00")
+    )
+
+    response = client.post(
+        "/api/v1/orders", content=body, headers={**admin, "Content-Type": "application/json"}
+    )
+
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["path"] == "body"

@@ -81,7 +81,12 @@ RawBody = Annotated[bytes, Depends(raw_body)]
 
 
 def _text(raw: bytes) -> str:
-    """The body as text; bytes that are not UTF-8 are kept, replaced, and fail parsing."""
+    """The body as text; bytes that are not UTF-8 are kept, replaced, and fail parsing.
+    A NUL character no database column keeps is refused at once (422)."""
+    if b"\x00" in raw:
+        raise ValidationFailed(
+            [Problem("body", "contains a NUL character, which no order may hold", "body_invalid")]
+        )
     return raw.decode("utf-8", errors="replace")
 
 
