@@ -74,7 +74,8 @@ class _Delivery:
 
 
 class IntakeBatcher:
-    """Takes queued single-order deliveries in, at most `max_batch` together.
+    """Takes queued single-order deliveries in: stores at most `max_batch` together, and
+    takes in stored batches together until they hold `max_batch` or more.
 
     Two threads make a pipeline: one stores what waits (step 1) while the other takes in
     what was stored before (step 2); what was stored while step 2 ran is taken in
