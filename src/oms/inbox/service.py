@@ -111,6 +111,36 @@ def outcome_values(
     }
 
 
+def mark_interrupted(
+    session: Session, *, kind: str, before: dt.datetime, problem: Problem, limit: int
+) -> int:
+    """Mark failed, with `problem`, payloads of `kind` still `received` that came before
+    `before` (their processing was cut off: the process that stored them stopped before
+    taking them in), so that they can be replayed; how many, at most `limit`."""
+    stranded = (
+        select(InboxMessage.id)
+        .where(
+            InboxMessage.status == InboxStatus.RECEIVED,
+            InboxMessage.kind == kind,
+            InboxMessage.received_at < before,
+        )
+        .order_by(InboxMessage.id)
+        .limit(limit)
+    )
+    result = session.execute(
+        update(InboxMessage)
+        .where(InboxMessage.id.in_(stranded), InboxMessage.status == InboxStatus.RECEIVED)
+        .values(
+            status=InboxStatus.FAILED,
+            errors=[problem.as_dict()],
+            processed_at=clock.now(),
+            attempts=InboxMessage.attempts + 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def get(
     session: Session, message_id: int, *, channels: frozenset[str] | None = None
 ) -> InboxMessage:

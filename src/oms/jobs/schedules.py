@@ -1,5 +1,6 @@
 """Work the worker does on every tick besides relaying: publish availability, expire holds,
-serve backorders, release fulfillment orders to their warehouses.
+serve backorders, release fulfillment orders to their warehouses, and mark failed (to be
+replayed) order payloads stored but never taken in.
 
 Each job runs in short transactions of its own, so that a long backlog never
 holds locks for long, and one failing job neither rolls back nor stops the
@@ -19,7 +20,7 @@ from oms.config import Settings
 from oms.db import Database
 from oms.fulfillment import release
 from oms.inventory import availability, reservations
-from oms.orders import backorders
+from oms.orders import backorders, intake
 
 log = structlog.get_logger("oms.schedules")
 
@@ -30,6 +31,7 @@ EXPIRY_ROUNDS = 10
 BACKORDER_BATCH = 20_000
 RELEASE_BATCH = 200
 RELEASE_ROUNDS = 10
+STRANDED_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class ScheduleCounts:
     """Backordered units reserved as stock arrived."""
     fulfillment_released: int = 0
     """Fulfillment orders released to their warehouses."""
+    intake_interrupted: int = 0
+    """Stored order payloads never taken in, marked failed to be replayed."""
     more_due: bool = False
 
     @property
@@ -52,6 +56,7 @@ class ScheduleCounts:
             or self.reservations_expired
             or self.backorders_allocated
             or self.fulfillment_released
+            or self.intake_interrupted
         )
 
 
@@ -80,12 +85,20 @@ def run_due(database: Database, settings: Settings) -> ScheduleCounts:
         more_due = more_due or more_releases
     except Exception:
         log.exception("fulfillment_release_failed")
+    interrupted = 0
+    try:
+        with database.transaction() as session:
+            interrupted = intake.mark_stranded(session, limit=STRANDED_BATCH)
+        more_due = more_due or interrupted >= STRANDED_BATCH
+    except Exception:
+        log.exception("stranded_intake_marking_failed")
     return ScheduleCounts(
         items_recounted=items,
         availability_events=events,
         reservations_expired=expired,
         backorders_allocated=allocated,
         fulfillment_released=released,
+        intake_interrupted=interrupted,
         more_due=more_due,
     )
 

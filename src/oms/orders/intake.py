@@ -18,6 +18,7 @@ the failure in a third (`record_failure`), so the payload can be replayed.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Callable, Sequence
@@ -330,6 +331,30 @@ def refusal(inbox_id: int, result: IntakeResult) -> Conflict | None:
         order_id=result.order.id,
         number=result.order.number,
         **{k: v for k, v in result.details.items() if k not in ("number", "code")},
+    )
+
+
+INTERRUPTED = Problem(
+    "body",
+    "the order was stored but its processing was cut off (the process taking it in "
+    "stopped); replay it to take it in",
+    "inbox.interrupted",
+)
+STRANDED_AFTER = dt.timedelta(minutes=5)
+"""How long a stored order payload may wait to be taken in before it counts as stranded
+(a batch takes milliseconds)."""
+
+
+def mark_stranded(session: Session, *, limit: int) -> int:
+    """Mark failed the order payloads stored over `STRANDED_AFTER` ago and never taken in
+    (their process stopped between storing and taking them in), to be replayed with the
+    replaying user's scope; how many."""
+    return inbox.mark_interrupted(
+        session,
+        kind=KIND,
+        before=clock.now() - STRANDED_AFTER,
+        problem=INTERRUPTED,
+        limit=limit,
     )
 
 

@@ -1,4 +1,5 @@
-"""The worker's scheduled jobs: availability publication and soft reservation expiry."""
+"""The worker's scheduled jobs: availability publication, soft reservation expiry, and
+order payloads stranded between their storing and their taking in."""
 
 from __future__ import annotations
 
@@ -12,10 +13,12 @@ from sqlalchemy import select
 from oms.auth.principal import SYSTEM
 from oms.config import Settings
 from oms.db import Database
+from oms.inbox import service as inbox
 from oms.inventory import balances, ledger, reservations
 from oms.inventory.models import ReservationStatus
 from oms.jobs import relay, schedules
 from oms.jobs.worker import WorkerLoop
+from oms.orders import intake
 from oms.outbox.models import OutboxEvent
 from tests.integration.inventory import factories
 from tests.integration.jobs.receiver import Receiver
@@ -189,3 +192,34 @@ def test_an_availability_change_reaches_a_webhook_within_one_worker_tick(
     payload = json.loads(hit.body)
     assert payload["type"] == TOPIC
     assert (payload["data"]["sku"], payload["data"]["atp"]) == ("A", 4)
+
+
+def test_an_order_payload_stored_but_never_taken_in_is_marked_failed_to_be_replayed(
+    db: Database, settings: Settings, manual_clock: ManualClock
+) -> None:
+    with db.transaction() as session:
+        [(stranded, _)] = intake.store_numbered(
+            session,
+            [json.dumps({"channel": "web", "external_id": "S-1"})],
+            source="api",
+            actor=SYSTEM,
+        )
+    manual_clock.advance(4 * 60)
+    with db.transaction() as session:
+        [(recent, _)] = intake.store_numbered(
+            session,
+            [json.dumps({"channel": "web", "external_id": "S-2"})],
+            source="api",
+            actor=SYSTEM,
+        )
+    manual_clock.advance(2 * 60)
+
+    counts = schedules.run_due(db, settings)
+
+    assert counts.intake_interrupted == 1
+    with db.transaction() as session:
+        marked, waiting = inbox.get(session, stranded), inbox.get(session, recent)
+        assert (str(marked.status), str(waiting.status)) == ("failed", "received")
+        assert marked.errors is not None
+        assert marked.errors[0]["code"] == "inbox.interrupted"
+        assert intake.replayable(session, stranded, actor=SYSTEM).id == stranded
