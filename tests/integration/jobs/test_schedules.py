@@ -194,24 +194,20 @@ def test_an_availability_change_reaches_a_webhook_within_one_worker_tick(
     assert (payload["data"]["sku"], payload["data"]["atp"]) == ("A", 4)
 
 
+def stored_order_payload(db: Database, external_id: str) -> int:
+    """An order payload stored raw, its inbox id; nothing takes it in."""
+    body = json.dumps({"channel": "web", "external_id": external_id})
+    with db.transaction() as session:
+        [(inbox_id, _)] = intake.store_numbered(session, [body], source="api", actor=SYSTEM)
+    return inbox_id
+
+
 def test_an_order_payload_stored_but_never_taken_in_is_marked_failed_to_be_replayed(
     db: Database, settings: Settings, manual_clock: ManualClock
 ) -> None:
-    with db.transaction() as session:
-        [(stranded, _)] = intake.store_numbered(
-            session,
-            [json.dumps({"channel": "web", "external_id": "S-1"})],
-            source="api",
-            actor=SYSTEM,
-        )
+    stranded = stored_order_payload(db, "S-1")
     manual_clock.advance(4 * 60)
-    with db.transaction() as session:
-        [(recent, _)] = intake.store_numbered(
-            session,
-            [json.dumps({"channel": "web", "external_id": "S-2"})],
-            source="api",
-            actor=SYSTEM,
-        )
+    recent = stored_order_payload(db, "S-2")
     manual_clock.advance(2 * 60)
 
     counts = schedules.run_due(db, settings)
