@@ -7,13 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from oms.errors import NotFound, Problem
+from oms.inbox import repository
 from oms.inbox.models import InboxMessage, InboxStatus
 from oms.kit import clock
-from oms.kit.paging import Page, PageRequest, paginate
+from oms.kit.paging import Page, PageRequest
 
 
 @dataclass(frozen=True)
@@ -52,13 +52,7 @@ def row(payload: Inbound, *, actor: str, now: dt.datetime) -> dict[str, Any]:
 def store_many(session: Session, payloads: Sequence[Inbound], *, actor: str) -> list[int]:
     """Keep many payloads in one statement (bulk intake); their ids, in order."""
     now = clock.now()
-    rows = [row(p, actor=actor, now=now) for p in payloads]
-    if not rows:
-        return []
-    result = session.execute(
-        insert(InboxMessage).returning(InboxMessage.id, sort_by_parameter_order=True), rows
-    )
-    return [int(i) for i in result.scalars()]
+    return repository.insert_messages(session, [row(p, actor=actor, now=now) for p in payloads])
 
 
 def record_outcome(
@@ -81,14 +75,7 @@ def record_outcome(
 
 def write_outcome(session: Session, values: dict[str, Any]) -> None:
     """`record_outcome` of values from `outcome_values`."""
-    session.execute(
-        update(InboxMessage)
-        .where(InboxMessage.id == values["id"])
-        .values(
-            attempts=InboxMessage.attempts + 1, **{k: v for k, v in values.items() if k != "id"}
-        )
-        .execution_options(synchronize_session=False)
-    )
+    repository.update_outcome(session, values["id"], {k: v for k, v in values.items() if k != "id"})
 
 
 def outcome_values(
@@ -117,35 +104,16 @@ def mark_interrupted(
     """Mark failed, with `problem`, payloads of `kind` still `received` that came before
     `before` (their processing was cut off: the process that stored them stopped before
     taking them in), so that they can be replayed; how many, at most `limit`."""
-    stranded = (
-        select(InboxMessage.id)
-        .where(
-            InboxMessage.status == InboxStatus.RECEIVED,
-            InboxMessage.kind == kind,
-            InboxMessage.received_at < before,
-        )
-        .order_by(InboxMessage.id)
-        .limit(limit)
-    )
-    result = session.execute(
-        update(InboxMessage)
-        .where(InboxMessage.id.in_(stranded), InboxMessage.status == InboxStatus.RECEIVED)
-        .values(
-            status=InboxStatus.FAILED,
-            errors=[problem.as_dict()],
-            processed_at=clock.now(),
-            attempts=InboxMessage.attempts + 1,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    failed = outcome_values(0, status=InboxStatus.FAILED, problems=[problem])
+    del failed["id"]
+    return repository.update_stranded(session, kind=kind, before=before, limit=limit, values=failed)
 
 
 def get(
     session: Session, message_id: int, *, channels: frozenset[str] | None = None
 ) -> InboxMessage:
     """One inbox message; one of a channel outside `channels` does not exist."""
-    message = session.get(InboxMessage, message_id)
+    message = repository.message(session, message_id)
     if message is None or (channels is not None and message.channel not in channels):
         raise NotFound("inbox_message", message_id, code="inbox.message_not_found")
     return message
@@ -162,22 +130,12 @@ class InboxFilter:
 
 def search(session: Session, filters: InboxFilter, page: PageRequest) -> Page[InboxMessage]:
     """Inbox messages, newest first by default."""
-    stmt = select(InboxMessage)
-    if filters.status:
-        stmt = stmt.where(InboxMessage.status == filters.status)
-    if filters.kind:
-        stmt = stmt.where(InboxMessage.kind == filters.kind)
-    if filters.channel:
-        stmt = stmt.where(InboxMessage.channel == filters.channel)
-    if filters.external_id:
-        stmt = stmt.where(InboxMessage.external_id == filters.external_id)
-    if filters.channels is not None:
-        stmt = stmt.where(InboxMessage.channel.in_(sorted(filters.channels)))
-    return paginate(
+    return repository.search(
         session,
-        stmt,
-        request=page,
-        sortable={"id": InboxMessage.id, "received_at": InboxMessage.received_at},
-        default_sort="-id",
-        id_column=InboxMessage.id,
+        page,
+        status=filters.status,
+        kind=filters.kind,
+        channel=filters.channel,
+        external_id=filters.external_id,
+        channels=filters.channels,
     )
