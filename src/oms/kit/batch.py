@@ -308,8 +308,6 @@ def _may_be_left_out(column: Column[Any]) -> bool:
 
 def _binder(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
     """The value as the driver takes it for this column."""
-    if _is_json(column) and dialect.name == "postgresql":
-        return _json_text
     process = column.type._cached_bind_processor(dialect)
     if process is None:
         return _plain
@@ -332,10 +330,6 @@ def _binder(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
         return process(_plain(value))
 
     return bind
-
-
-def _json_text(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"))
 
 
 def _plain(value: Any) -> Any:
