@@ -222,11 +222,11 @@ def receive_each(
     while index < len(messages):
         run: list[_Arrival] = []
         while index + len(run) < len(messages):
-            arrival = _lane_arrival(session, messages, index + len(run), numbers, actor)
+            arrival = _lane_arrival(
+                session, messages, index + len(run), numbers, request_ids, actor
+            )
             if arrival is None:
                 break
-            if request_ids:
-                arrival = arrival._replace(request_id=request_ids[index + len(run)])
             run.append(arrival)
         taken = _express(session, run, actor=actor).results
         written = []
@@ -256,6 +256,7 @@ def _lane_arrival(
     messages: Sequence[tuple[int, str]],
     index: int,
     numbers: Sequence[str] | None,
+    request_ids: Sequence[str | None] | None,
     actor: Principal,
 ) -> _Arrival | None:
     """The message as the express lane takes it, if it may: it parses, shows no problem
@@ -268,7 +269,13 @@ def _lane_arrival(
     known = _known(session, parsed, actor)
     if known.problems or not express.eligible(parsed.order, known.data):
         return None
-    return _Arrival(parsed, known, inbox_id, numbers[index] if numbers else None)
+    return _Arrival(
+        parsed,
+        known,
+        inbox_id,
+        numbers[index] if numbers else None,
+        request_ids[index] if request_ids else None,
+    )
 
 
 def _received_alone(
