@@ -15,6 +15,10 @@ warehouses and `--skus` items with more stock than the run can take, starts
   time (one per worker; `--bulk-concurrency`), `--bulk-requests` of them;
   orders/s.
 
+For each, the CPU it cost an order: the API processes', PostgreSQL's and the rest of
+the machine's (the load generator, the OS), from /proc, with how many of the cores
+were busy: what limits a figure is read there.
+
 Every order is new (its own external id) and has one to three lines over
 different SKUs. Then `pgbench` runs TPC-B on a scratch database (`-i -s 10`,
 `-c 16 -j 2 -T 10`) so the PostgreSQL figure can be read as a fraction of what
@@ -87,6 +91,9 @@ class Result:
     """p50 and p99 as wrk measured them, when wrk drove the load."""
     batches: tuple[int, int] = (0, 0)
     """Single-order deliveries and the intake batches they were taken in."""
+    cpu: dict[str, float] = field(default_factory=dict)
+    """CPU seconds spent while it ran: by the API processes, by PostgreSQL's, by
+    everything (the machine's busy time, all cores)."""
 
     @property
     def rate(self) -> float:
@@ -229,6 +236,60 @@ def profiled(process: subprocess.Popen[bytes], out: Path | None, seconds: float)
         yield
     finally:
         spy.wait(timeout=seconds + 60)
+
+
+# -- CPU -----------------------------------------------------------------------------------
+
+
+def _ticks(pid: int) -> int:
+    """User and system clock ticks of a process (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+def _processes() -> dict[int, tuple[str, int]]:
+    """Every process: its command name and parent."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(FileNotFoundError, ProcessLookupError):
+                head, tail = (entry / "stat").read_text().rsplit(")", 1)
+                found[int(entry.name)] = (head.split("(", 1)[1], int(tail.split()[1]))
+    return found
+
+
+def _busy_ticks() -> int:
+    """Ticks all cores spent on anything but idling and waiting for the disk."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(values) - values[3] - values[4]
+
+
+@contextlib.contextmanager
+def cpu_spent(server_pid: int, into: dict[str, float]) -> Iterator[None]:
+    """Fill `into` with the CPU seconds the block took: `api` (the server and its worker
+    processes), `postgresql` (every PostgreSQL process) and `machine` (all cores busy)."""
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def groups() -> dict[str, list[int]]:
+        processes = _processes()
+        api = {server_pid}
+        for pid, (_, parent) in sorted(processes.items()):
+            if parent in api:
+                api.add(pid)
+        postgres = [pid for pid, (name, _) in processes.items() if name == "postgres"]
+        return {"api": sorted(api), "postgresql": postgres}
+
+    before = {pid: _ticks(pid) for pids in groups().values() for pid in pids}
+    machine = _busy_ticks()
+    try:
+        yield
+    finally:
+        for name, pids in groups().items():
+            into[name] = sum(_ticks(pid) - before.get(pid, 0) for pid in pids) / tick
+        into["machine"] = (_busy_ticks() - machine) / tick
 
 
 # -- orders ----------------------------------------------------------------------------------
@@ -492,7 +553,8 @@ def measure(backend: str, args: argparse.Namespace) -> list[Result]:
             if not warm.orders:
                 raise RuntimeError(f"no order was accepted on {backend}: {warm.first_error}")
             spy = Path(args.py_spy) / f"intake-{backend}.txt" if args.py_spy else None
-            with profiled(process, spy, args.seconds):
+            cpu: dict[str, float] = {}
+            with profiled(process, spy, args.seconds), cpu_spent(process.pid, cpu):
                 if shutil.which("wrk") and not args.httpx:
                     single = wrk_single_orders(
                         base,
@@ -513,17 +575,21 @@ def measure(backend: str, args: argparse.Namespace) -> list[Result]:
                             backend=backend,
                         )
                     )
+            single.cpu = cpu
             single.batches = intake_batches(base)
-            bulk = asyncio.run(
-                bulk_orders(
-                    base,
-                    secret,
-                    orders,
-                    requests=args.bulk_requests,
-                    concurrency=args.bulk_concurrency,
-                    backend=backend,
+            cpu = {}
+            with cpu_spent(process.pid, cpu):
+                bulk = asyncio.run(
+                    bulk_orders(
+                        base,
+                        secret,
+                        orders,
+                        requests=args.bulk_requests,
+                        concurrency=args.bulk_concurrency,
+                        backend=backend,
+                    )
                 )
-            )
+            bulk.cpu = cpu
     return [single, bulk]
 
 
@@ -559,6 +625,14 @@ def report(results: list[Result], tpcb: float | None, args: argparse.Namespace) 
         )
         if r.first_error:
             print(f"    first refusal: {r.first_error}")
+        if r.cpu and r.orders:
+            per = {name: seconds / r.orders * 1000 for name, seconds in r.cpu.items()}
+            rest = per["machine"] - per["api"] - per["postgresql"]
+            print(
+                f"    CPU an order: API {per['api']:.2f} ms, PostgreSQL "
+                f"{per['postgresql']:.2f} ms, the rest (load, OS) {rest:.2f} ms; "
+                f"cores busy {r.cpu['machine'] / r.seconds:.2f} of {os.cpu_count()}"
+            )
         if r.batches[1]:
             print(
                 f"    {r.batches[0]} deliveries in {r.batches[1]} batches, "
