@@ -128,20 +128,21 @@ def read(
     session: Session,
     items: Iterable[Item],
     emails: Sequence[str],
-    external_ids: Sequence[str],
+    keys: Sequence[tuple[int, str]],
     *,
     orders: int,
     lines: int,
     generation: int | None,
 ) -> repository.IntakeReading | None:
     """The stock of `items`, the buyers with these e-mail addresses, the orders with these
-    external ids, ids for `orders` orders of `lines` lines in all; None when the master
-    data kept (read under `generation`) changed since: it is dropped, to be read again."""
+    (channel id, external id) keys, ids for `orders` orders of `lines` lines in all; None
+    when the master data kept (read under `generation`) changed since: it is dropped, to
+    be read again."""
     found = repository.read_for_intake(
         session,
         sorted({i.id for i in items}),
         sorted(set(emails)),
-        sorted(set(external_ids)),
+        keys,
         orders=orders,
         lines=lines,
     )

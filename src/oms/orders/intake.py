@@ -549,6 +549,12 @@ def _known(session: Session, parsed: Parsed, actor: Principal) -> _Known:
     return _Known(kept.generation, data, items, unusable, problems)
 
 
+def _key(arrival: _Arrival) -> tuple[int, str]:
+    """The (channel id, external id) an arrival's order is known by."""
+    assert arrival.known.data is not None  # the lane takes no order of an unknown channel
+    return arrival.known.data.channel.id, arrival.parsed.order.external_id
+
+
 class _Arrival(NamedTuple):
     """A payload the express lane may take."""
 
@@ -590,7 +596,7 @@ def _express(session: Session, arrivals: Sequence[_Arrival], *, actor: Principal
         session,
         [item for a in arrivals for item in a.known.items.values()],
         [a.parsed.order.customer.email or "" for a in arrivals],
-        [a.parsed.order.external_id for a in arrivals],
+        [_key(a) for a in arrivals],
         orders=len(arrivals),
         lines=sum(len(a.parsed.order.lines) for a in arrivals),
         generation=generation,

@@ -648,7 +648,8 @@ SELECT g.value, s.items, s.warehouses, s.units,
            WHERE active AND email = ANY(%(emails)s::text[]) ORDER BY email, id
        ) AS c),
        ARRAY(SELECT ARRAY[channel_id::text, external_id] FROM sales_orders
-             WHERE external_id = ANY(%(external_ids)s::text[]))
+             WHERE channel_id = ANY(%(channels)s::integer[])
+               AND external_id = ANY(%(external_ids)s::text[]))
 FROM (SELECT 1) AS one
 LEFT JOIN counters AS g ON g.name = 'master_data'
 CROSS JOIN LATERAL (
@@ -667,7 +668,8 @@ _READ_SQLITE = (
     "SELECT min(id) FROM customers WHERE active AND email IN (SELECT value FROM json_each(?)) "
     "GROUP BY email)",
     "SELECT channel_id, external_id FROM sales_orders "
-    "WHERE external_id IN (SELECT value FROM json_each(?))",
+    "WHERE channel_id IN (SELECT value FROM json_each(?)) "
+    "AND external_id IN (SELECT value FROM json_each(?))",
 )
 
 
@@ -675,15 +677,16 @@ def read_for_intake(
     session: Session,
     item_ids: Sequence[int],
     emails: Sequence[str],
-    external_ids: Sequence[str],
+    keys: Sequence[tuple[int, str]],
     *,
     orders: int,
     lines: int,
 ) -> IntakeReading:
     """The master-data counter, the items' stock at every warehouse, the buyers by e-mail,
-    the orders with these external ids, ids for `orders` orders and `lines` lines: one
-    statement on PostgreSQL (four on SQLite, in the process, whose transaction holds the
-    one write lock: the ids after the largest)."""
+    the orders with these (channel id, external id) keys (the channel named too, so that
+    the unique key's index finds them: by external id alone the index is read whole), ids
+    for `orders` orders and `lines` lines: one statement on PostgreSQL (four on SQLite, in
+    the process, whose transaction holds the one write lock: the ids after the largest)."""
     connection = session.connection()
     buyers: Sequence[Any]
     if bulk.is_postgresql(session):
@@ -692,7 +695,8 @@ def read_for_intake(
             {
                 "items": list(item_ids),
                 "emails": list(emails),
-                "external_ids": list(external_ids),
+                "channels": sorted({c for c, _ in keys}),
+                "external_ids": sorted({e for _, e in keys}),
                 "orders": orders,
                 "lines": lines,
             },
@@ -709,7 +713,10 @@ def read_for_intake(
         line_ids = _after(last_line, lines)
         stock = connection.exec_driver_sql(balances, (json.dumps(list(item_ids)),)).all()
         buyers = connection.exec_driver_sql(customers, (json.dumps(list(emails)),)).all()
-        known = connection.exec_driver_sql(exist, (json.dumps(list(external_ids)),)).all()
+        known = connection.exec_driver_sql(
+            exist,
+            (json.dumps(sorted({c for c, _ in keys})), json.dumps(sorted({e for _, e in keys}))),
+        ).all()
     return IntakeReading(
         generation=int(generation) if generation is not None else None,
         available={(int(i), int(w)): max(0, int(u)) for i, w, u in stock},
@@ -728,7 +735,7 @@ def read_for_intake(
         },
         order_ids=[int(i) for i in order_ids],
         line_ids=[int(i) for i in line_ids],
-        existing={(int(c), str(e)) for c, e in known or ()},
+        existing={(int(c), str(e)) for c, e in known or ()} & set(keys),
     )
 
 

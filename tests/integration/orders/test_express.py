@@ -17,7 +17,7 @@ from oms.catalog import customers, items
 from oms.catalog.models import Item
 from oms.catalog.schemas import CustomerCreate, ItemUpdate
 from oms.db import Database
-from oms.orders import express, intake, master_data, views
+from oms.orders import express, intake, master_data, repository, views
 from oms.orders.models import SalesOrder
 from tests.integration.catalog import factories as catalog_data
 from tests.integration.inventory import factories as stock
@@ -358,3 +358,19 @@ def test_a_chunk_allocates_in_the_order_given_whichever_way_each_order_goes(
 
     assert taken == _allocated_in_a_chunk(new_database())
     assert taken[0] == ("first", "SO-000001", "allocated")
+
+
+def test_the_lane_finds_an_existing_order_by_its_channel_and_external_id_together(
+    db: Database,
+) -> None:
+    _prepared(db)
+    deliver(db, payload("k-1", channel="web", lines=[("XYZ-9", 1)]))
+    deliver(db, payload("k-2", channel="b2b", lines=[("XYZ-9", 1)]))
+    with db.transaction() as session:
+        ids = dict(session.execute(text("SELECT code, id FROM channels")).all())
+        web, b2b = ids["web"], ids["b2b"]
+        asked = [(web, "k-2"), (b2b, "k-2"), (web, "k-1"), (b2b, "k-3")]
+
+        found = repository.read_for_intake(session, [], [], asked, orders=0, lines=0)
+
+    assert found.existing == {(b2b, "k-2"), (web, "k-1")}
