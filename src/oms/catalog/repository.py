@@ -399,6 +399,17 @@ class CustomerFilter:
     account_number: str | None = None
 
 
+def lock_customer_email(session: Session, email: str) -> None:
+    """Hold, until the transaction ends, the lock on making a customer with this e-mail
+    address: a transaction that waited for it sees, with its next statement, the customer
+    the holder made (PostgreSQL, in READ COMMITTED; SQLite runs one writing transaction at
+    a time and needs none)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    key = func.hashtextextended(f"customer-email:{email.lower()}", 0)
+    session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
 def search_customers(
     session: Session, filters: CustomerFilter, page: PageRequest
 ) -> Page[Customer]:

@@ -1,6 +1,7 @@
 """The buyer of an order: the customer it links by id or account number (which must
 exist), else the active one with its e-mail address, else a new B2C customer made from
-the order's snapshot of its buyer (through the catalog's customer service)."""
+the order's snapshot of its buyer (through the catalog's customer service), one for
+all the orders of a new buyer that arrive at once."""
 
 from __future__ import annotations
 
@@ -43,8 +44,16 @@ def linked(session: Session, ref: CustomerRef) -> tuple[Customer | None, list[Pr
 
 
 def made_for(session: Session, payload: OrderIn, *, actor: Principal) -> Customer:
-    """A B2C customer made from the order's snapshot of its buyer."""
+    """A B2C customer made from the order's snapshot of its buyer (for an order whose
+    buyer `linked` found no customer). Orders of one new buyer taken in at once make one
+    customer: with an e-mail address, the making holds a lock on it and looks again, so
+    that the second finds the customer the first made."""
     ref = payload.customer
+    if ref.email:
+        catalog.lock_customer_email(session, ref.email)
+        found, _ = linked(session, ref)
+        if found is not None:
+            return found
     name = ref.name or payload.ship_to.name or ref.email or "unnamed customer"
     data = CustomerCreate(
         type=CustomerType.B2C,

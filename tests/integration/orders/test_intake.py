@@ -298,6 +298,45 @@ def test_the_same_order_delivered_five_times_at_once_makes_one_order(master: Dat
     assert [q for _, q in reservations(master)] == [2]
 
 
+@pytest.mark.postgres_only
+def test_five_orders_of_one_new_buyer_taken_in_at_once_make_one_customer(
+    master: Database,
+) -> None:
+    texts = [json.dumps(payload(f"new-buyer-{n}", lines=[("ABC-1", 1)])) for n in range(5)]
+    with master.transaction() as session:
+        ids = intake.store(session, texts, source="test", actor=SYSTEM)
+    start = threading.Barrier(5)
+    buyers: list[int | None] = []
+    failures: list[BaseException] = []
+
+    def deliver_once(inbox_id: int, text: str) -> None:
+        try:
+            start.wait(timeout=10)
+            result = master.run(
+                lambda session: intake.receive(session, inbox_id, text, actor=SYSTEM, lane=False)
+            )
+            buyers.append(result.order.customer_id)
+        except BaseException as exc:  # the assertion below names it
+            failures.append(exc)
+
+    threads = [
+        threading.Thread(target=deliver_once, args=pair) for pair in zip(ids, texts, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+
+    assert failures == []
+    assert order_count(master) == 5
+    assert len(set(buyers)) == 1
+    with master.transaction() as session:
+        found = catalog.search_customers(
+            session, catalog.CustomerFilter(email="ada@example.com"), PageRequest(limit=10)
+        )
+        assert [c.id for c in found.items] == buyers[:1]
+
+
 @pytest.fixture
 def statements(master: Database) -> Iterator[list[str]]:
     """Every statement the database is sent while the test body runs."""
