@@ -224,11 +224,13 @@ def worker() -> None:
     """Run the outbox relay and scheduled jobs until stopped (Ctrl-C)."""
     from oms.config import get_settings
     from oms.jobs.worker import run_forever
+    from oms.kit import heap
     from oms.kit.logs import configure_logging
 
     settings = get_settings()
     configure_logging(json=settings.log_format == "json", level=settings.log_level)
     database = _database(settings)
+    heap.settle()
     run_forever(database, settings)
 
 
