@@ -28,7 +28,7 @@ The machine's load average is printed before and after: other work on the
 same cores lowers every figure.
 
     .venv/bin/python bench/intake.py [--concurrency 32] [--seconds 10] [--skus 20]
-        [--backends postgresql sqlite] [--bulk-requests 6] [--no-pgbench]
+        [--backends postgresql sqlite] [--bulk-requests 6] [--no-pgbench] [--existing 0]
         [--py-spy FOLDER]
 """
 
@@ -37,6 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
 import itertools
 import os
 import random
@@ -54,7 +55,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import httpx
@@ -62,14 +63,17 @@ import psycopg
 
 # The script's folder is on sys.path when run as `python bench/<name>.py`.
 from databases import ADMIN_URL, postgres_database, sqlite_database
+from sqlalchemy import Table, insert, select
 
 from oms import migrate
 from oms.auth import service as auth
 from oms.auth.principal import SYSTEM
 from oms.catalog import channels, customers, items, warehouses
+from oms.catalog.models import Channel
 from oms.catalog.schemas import ChannelCreate, CustomerCreate, ItemCreate, WarehouseCreate
 from oms.db import Database
 from oms.inventory import ledger
+from oms.orders.models import SalesOrder
 
 STOCK = 10_000_000
 WAREHOUSES = ("DAL", "EDI")
@@ -110,8 +114,10 @@ class Result:
 # -- databases ---------------------------------------------------------------------------
 
 
-def seed(url: str, skus: list[str]) -> str:
-    """Migrate, add the channel, warehouses, items, stock and customers; an API key's secret."""
+def seed(url: str, skus: list[str], existing: int = 0) -> str:
+    """Migrate, add the channel, warehouses, items, stock and customers, and `existing`
+    orders taken in before (closed ones, written straight into the table: what a running
+    system's indexes hold); an API key's secret."""
     database = Database(url)
     try:
         migrate.upgrade(database.engine)
@@ -167,9 +173,43 @@ def seed(url: str, skus: list[str]) -> str:
                     ),
                     actor=SYSTEM,
                 )
-            return auth.create_api_key(session, name="bench", roles=["admin"], actor=SYSTEM).secret
+            secret = auth.create_api_key(session, name="bench", roles=["admin"], actor=SYSTEM)
+        _existing_orders(database, existing)
+        return secret.secret
     finally:
         database.dispose()
+
+
+def _existing_orders(database: Database, count: int, chunk: int = 10_000) -> None:
+    """`count` closed orders of the channel, numbered `OLD-…` (the intake's own numbers
+    stay free), in transactions of `chunk`."""
+    table = cast(Table, SalesOrder.__table__)
+    now = dt.datetime.now(dt.UTC)
+    with database.transaction() as session:
+        channel = session.scalars(select(Channel.id).where(Channel.code == "web")).one()
+    for start in range(0, count, chunk):
+        rows = [
+            {
+                "number": f"OLD-{n:08d}",
+                "channel_id": channel,
+                "external_id": f"old-{n}",
+                "customer_email": f"buyer{n % CUSTOMERS}@example.com",
+                "ship_to": {"line1": f"{n} Main St", "city": "Dallas", "country": "US"},
+                "currency": "USD",
+                "subtotal": Decimal("19.99"),
+                "total": Decimal("19.99"),
+                "status": "closed",
+                "accepted": True,
+                "content_hash": f"{n:064d}",
+                "placed_at": now,
+                "closed_at": now,
+            }
+            for n in range(start, min(count, start + chunk))
+        ]
+        with database.transaction() as session:
+            session.execute(insert(table), rows)
+    if count:
+        print(f"{count} orders were in the database before the run", flush=True)
 
 
 # -- the server ----------------------------------------------------------------------------
@@ -542,7 +582,7 @@ def measure(backend: str, args: argparse.Namespace) -> list[Result]:
     skus = [f"BENCH-{n:03d}" for n in range(args.skus)]
     databases = {"postgresql": postgres_database, "sqlite": sqlite_database}
     with databases[backend]() as url:
-        secret = seed(url, skus)
+        secret = seed(url, skus, args.existing)
         orders = Orders(skus, run=uuid.uuid4().hex[:6])
         with server(url) as (base, process):
             warm = asyncio.run(
@@ -652,6 +692,9 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--skus", type=int, default=20)
+    parser.add_argument(
+        "--existing", type=int, default=0, help="orders in the database before the run"
+    )
     parser.add_argument("--bulk-requests", type=int, default=6)
     parser.add_argument("--bulk-concurrency", type=int, default=2, help="bulk requests at once")
     parser.add_argument(
