@@ -9,6 +9,7 @@ import threading
 from collections import Counter
 from contextlib import ExitStack
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TextIO
 
@@ -886,6 +887,7 @@ class _OrderImport:
 
 OUTCOMES = ("created", "duplicate", "changed", "refused", "failed")
 STORE_CHUNK = 500
+IMPORT_CHUNK = 100
 
 
 @orders_app.command("import")
@@ -922,21 +924,26 @@ def orders_import(
             numbers += [number for _, number in kept]
             progress.advance(len(chunk))
         progress.begin("importing", total=len(numbered))
-        for (line, body), inbox_id, number in zip(numbered, inbox_ids, numbers, strict=True):
-            try:
-                with database.transaction() as session:
-                    result = intake.receive(session, inbox_id, body, actor=actor, number=number)
-            except OmsError as exc:
-                failed = intake.as_validation_failure(exc)
-                with database.transaction() as session:
-                    intake.record_failure(session, inbox_id, failed.problems)
+        stored = [
+            (inbox_id, body, number)
+            for (_, body), inbox_id, number in zip(numbered, inbox_ids, numbers, strict=True)
+        ]
+        # As bulk intake does: a chunk of orders a transaction, each order that does not
+        # go the express lane's way in a savepoint of its own, failures noted in the inbox.
+        outcomes = database.in_chunks(
+            stored,
+            IMPORT_CHUNK,
+            partial(intake.receive_numbered, actor=actor),
+            done=progress.advance,
+        )
+        for (line, _), outcome in zip(numbered, outcomes, strict=True):
+            if isinstance(outcome, ValidationFailed):
                 done.counts["failed"] += 1
-                done.failures.append((line, failed.problems))
-            else:
-                done.counts[result.outcome.value] += 1
-                if result.reason:
-                    done.refusals.append((line, result.order.number, result.reason))
-            progress.advance(1)
+                done.failures.append((line, outcome.problems))
+                continue
+            done.counts[outcome.outcome.value] += 1
+            if outcome.reason:
+                done.refusals.append((line, outcome.order.number, outcome.reason))
     _print_order_import(file, done)
     if done.failures:
         raise typer.Exit(code=2)

@@ -12,7 +12,7 @@ import json
 import os
 import random
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -34,6 +34,7 @@ NAMING_CONVENTION = {
 }
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRES_POOL_SIZE = 20
@@ -265,8 +266,48 @@ class Database:
                 time.sleep(random.uniform(0.005, 0.05) * attempt)
         raise AssertionError("unreachable")
 
+    def in_chunks(
+        self,
+        items: Sequence[T],
+        size: int,
+        work: Callable[[Session, Sequence[T]], list[R]],
+        *,
+        done: Callable[[int], None] | None = None,
+    ) -> list[R]:
+        """`work` over `items`, `size` at a time, each chunk in a transaction of its own;
+        what it returns for each chunk, in order. A chunk that fails on a lock conflict
+        (a deadlock with a concurrent one: it was rolled back whole) is worked again item
+        by item, each in a transaction of its own, run again as `run` does. `done(n)`:
+        n more items were committed."""
+        results: list[R] = []
+        for start in range(0, len(items), size):
+            chunk = items[start : start + size]
+            try:
+                with self.transaction() as session:
+                    results += work(session, chunk)
+            except DBAPIError as exc:
+                if not is_lock_conflict(exc):
+                    raise
+                for item in chunk:
+                    results += self.run(_one(work, item))
+                    if done is not None:
+                        done(1)
+            else:
+                if done is not None:
+                    done(len(chunk))
+        return results
+
     def table_names(self) -> list[str]:
         return inspect(self.engine).get_table_names()
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _one(work: Callable[[Session, Sequence[T]], list[R]], item: T) -> Callable[[Session], list[R]]:
+    """`work` for a chunk of one item."""
+
+    def alone(session: Session) -> list[R]:
+        return work(session, [item])
+
+    return alone

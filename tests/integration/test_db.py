@@ -1,7 +1,10 @@
-"""The database entry point: a transaction picked as a deadlock victim runs again; a
-pooled connection that rested is checked before use."""
+"""The database entry point: a transaction picked as a deadlock victim runs again, a
+chunk of work so picked runs again item by item; a pooled connection that rested is
+checked before use."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import pytest
 from sqlalchemy.exc import OperationalError
@@ -38,6 +41,44 @@ def test_other_failures_are_not_retried(db: Database) -> None:
     with pytest.raises(OperationalError):
         db.run(work)
     assert len(calls) == 1
+
+
+def test_work_in_chunks_answers_for_every_item_in_order_each_chunk_committed(
+    db: Database,
+) -> None:
+    chunks: list[list[int]] = []
+    committed: list[int] = []
+
+    def work(session: Session, chunk: Sequence[int]) -> list[int]:
+        chunks.append(list(chunk))
+        return [n * 10 for n in chunk]
+
+    assert db.in_chunks(list(range(5)), 2, work, done=committed.append) == [0, 10, 20, 30, 40]
+    assert chunks == [[0, 1], [2, 3], [4]]
+    assert committed == [2, 2, 1]
+
+
+def test_a_chunk_chosen_as_a_deadlock_victim_is_worked_again_item_by_item(db: Database) -> None:
+    chunks: list[list[int]] = []
+    committed: list[int] = []
+
+    def work(session: Session, chunk: Sequence[int]) -> list[int]:
+        chunks.append(list(chunk))
+        if len(chunk) > 1 and len(chunks) == 2:
+            raise OperationalError("UPDATE …", {}, Deadlocked())
+        return [n * 10 for n in chunk]
+
+    assert db.in_chunks(list(range(5)), 2, work, done=committed.append) == [0, 10, 20, 30, 40]
+    assert chunks == [[0, 1], [2, 3], [2], [3], [4]]
+    assert committed == [2, 1, 1, 1]
+
+
+def test_work_in_chunks_stops_at_any_other_failure(db: Database) -> None:
+    def work(session: Session, chunk: Sequence[int]) -> list[int]:
+        raise OperationalError("UPDATE …", {}, Exception("disk full"))
+
+    with pytest.raises(OperationalError):
+        db.in_chunks([1, 2, 3], 2, work)
 
 
 def test_a_rested_connection_the_server_dropped_is_replaced_before_use(

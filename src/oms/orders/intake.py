@@ -251,6 +251,19 @@ def receive_each(
     return [outcome for outcome in outcomes if outcome is not None]
 
 
+def receive_numbered(
+    session: Session, stored: Sequence[tuple[int, str, str]], *, actor: Principal
+) -> list[IntakeResult | ValidationFailed]:
+    """`receive_each` for payloads `store_numbered` kept, given as (inbox id, body, the
+    number drawn with it)."""
+    return receive_each(
+        session,
+        [(inbox_id, body) for inbox_id, body, _ in stored],
+        actor=actor,
+        numbers=[number for _, _, number in stored],
+    )
+
+
 def _lane_arrival(
     session: Session,
     messages: Sequence[tuple[int, str]],

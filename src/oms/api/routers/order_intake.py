@@ -16,14 +16,13 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response, status
 from pydantic import BaseModel
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from oms.api.deps import Check, database, require_batched, require_standalone
 from oms.api.intake_batching import IntakeBatcher, Taken
 from oms.auth.permissions import Permission
 from oms.auth.principal import Principal
-from oms.db import Database, is_lock_conflict
+from oms.db import Database
 from oms.errors import OmsError, Problem, ValidationFailed
 from oms.orders import intake, views
 from oms.orders.intake import IntakeResult, Outcome
@@ -242,12 +241,6 @@ def _bulk_result(
     )
 
 
-def _receive_one(
-    message: tuple[int, str], number: str, actor: Principal, session: Session
-) -> list[IntakeResult | ValidationFailed]:
-    return intake.receive_each(session, [message], actor=actor, numbers=[number])
-
-
 @router.post(
     "/bulk",
     openapi_extra={
@@ -279,23 +272,13 @@ def create_orders(raw: RawBody, actor: Writer, db: DatabaseDep) -> BulkOut:
     bodies = _bulk_orders(raw)
     with db.transaction() as session:
         kept = intake.store_numbered(session, bodies, source="api", actor=actor)
-    ids, numbers = [inbox_id for inbox_id, _ in kept], [number for _, number in kept]
-    messages = list(zip(ids, bodies, strict=True))
-    outcomes: list[IntakeResult | ValidationFailed] = []
-    for start in range(0, len(messages), CHUNK):
-        chunk, drawn = messages[start : start + CHUNK], numbers[start : start + CHUNK]
-        try:
-            with db.transaction() as session:
-                outcomes += intake.receive_each(session, chunk, actor=actor, numbers=drawn)
-        except DBAPIError as exc:
-            # Orders of one chunk lock balance rows order by order, so two concurrent
-            # bulk requests can deadlock; the chunk was rolled back whole. Take its
-            # orders again one transaction each (a deadlock victim among them is run
-            # again from the start).
-            if not is_lock_conflict(exc):
-                raise
-            for message, number in zip(chunk, drawn, strict=True):
-                outcomes += db.run(partial(_receive_one, message, number, actor))
+    ids = [inbox_id for inbox_id, _ in kept]
+    stored = [
+        (inbox_id, body, number) for (inbox_id, number), body in zip(kept, bodies, strict=True)
+    ]
+    # Orders of one chunk lock balance rows order by order, so two concurrent bulk
+    # requests can deadlock: such a chunk is taken in again an order at a time.
+    outcomes = db.in_chunks(stored, CHUNK, partial(intake.receive_numbered, actor=actor))
     results = [
         _bulk_result(index, inbox_id, outcome)
         for index, (inbox_id, outcome) in enumerate(zip(ids, outcomes, strict=True))
