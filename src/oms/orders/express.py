@@ -283,6 +283,8 @@ class Taken:
             line.backordered = line.quantity - line.allocated
             self.allocated += line.allocated
         self.backordered = sum(line.backordered for line in lines)
+        self.status_written = False
+        """The order went in with its status (else `send` writes it)."""
         self.plan_id = plan_id
         self.fulfillment_orders = tuple(fulfillment_number(fulfillment[w]) for w in warehouses)
         self.channel = planned.rules.channel.code
@@ -374,7 +376,8 @@ def send(
     for made, order, outcome in taken:
         for part, part_rows in zip(rows, made.rows, strict=True):
             part.extend(part_rows)
-        rows[STATUSES].append({"id": order.id, "status": order.status})
+        if not made.status_written:
+            rows[STATUSES].append({"id": order.id, "status": order.status})
         if outcome is not None:
             rows[OUTCOMES].append({**outcome, "attempts": 1})
     WRITE.send(session, rows)

@@ -655,6 +655,7 @@ def _express(session: Session, arrivals: Sequence[_Arrival], *, actor: Principal
         )
         if planned is None:
             break
+        values["status"] = _planned_status(lines, planned)
         staged.append((index, order, lines, values, planned))
     if not staged:
         return _Lane(results, drawn, current=True)
@@ -668,6 +669,7 @@ def _express(session: Session, arrivals: Sequence[_Arrival], *, actor: Principal
             continue
         taken = express.Taken(session, claimed, order, lines, planned, actor=actor)
         order.status = _derived(lines)
+        taken.status_written = values["status"] == order.status
         channel = planned.rules.channel
         with _sent_with(arrivals[index].request_id):
             taken.record(
@@ -865,6 +867,28 @@ def _place_holds(
     if holds:
         repository.add_holds(session, holds)
     return holds
+
+
+def _planned_status(lines: Sequence[OrderLine], planned: express.Planned) -> OrderStatus:
+    """The status the order has once the claim takes every unit its plan assigns, as it
+    does for nearly every order: the order goes in with it, and only one whose claim fell
+    short has its status written again (an update of a row inserted in the same
+    transaction checks its foreign keys once more)."""
+    assigned: dict[int, int] = {}
+    for assignment in planned.requests.assignments:
+        assigned[assignment.line_key] = assigned.get(assignment.line_key, 0) + assignment.quantity
+    return status.derive(
+        [
+            status.Buckets(
+                ordered=line.quantity,
+                allocated=assigned.get(line.id, 0),
+                backordered=line.quantity - assigned.get(line.id, 0),
+            )
+            for line in lines
+        ],
+        accepted=True,
+        closed=False,
+    )
 
 
 def _derived(lines: Sequence[OrderLine]) -> OrderStatus:

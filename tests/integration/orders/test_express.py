@@ -374,3 +374,27 @@ def test_the_lane_finds_an_existing_order_by_its_channel_and_external_id_togethe
         found = repository.read_for_intake(session, [], [], asked, orders=0, lines=0)
 
     assert found.existing == {(b2b, "k-2"), (web, "k-1")}
+
+
+def test_an_order_whose_units_another_took_before_the_claim_is_stored_backordered(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _prepared(db)
+    deliver(db, payload("warm-up", lines=[("XYZ-9", 1)]))
+    claim = express.claim
+
+    def taken_first(session: Any, orders: Any, *, now: Any) -> Any:
+        # A concurrent order takes every XYZ-9 unit between the lane's read and its claim.
+        session.execute(text("UPDATE inventory_balances SET reserved = on_hand"))
+        return claim(session, orders, now=now)
+
+    monkeypatch.setattr(express, "claim", taken_first)
+    with _counting_the_lane() as taken:
+        result = deliver(db, payload("late", lines=[("XYZ-9", 2)]))
+
+    assert taken == [1]
+    assert [(line.allocated, line.backordered) for line in result.lines] == [(0, 2)]
+    with db.transaction() as session:
+        stored = session.scalar(select(SalesOrder).where(SalesOrder.id == result.order.id))
+        assert stored is not None
+        assert stored.status == result.order.status == "backordered"

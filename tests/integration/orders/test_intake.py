@@ -350,7 +350,7 @@ def statements(master: Database) -> Iterator[list[str]]:
     event.remove(master.engine, "before_cursor_execute", count)
 
 
-STATEMENT_BUDGET = {"postgresql": 4, "sqlite": 22}
+STATEMENT_BUDGET = {"postgresql": 4, "sqlite": 21}
 """Statements for a 3-line order, three items each stocked at one warehouse, once the
 channel, warehouses, rules and items are kept in memory (an earlier order read them):
 store raw with its number drawn (1); the master-data counter, the stock, the buyer,

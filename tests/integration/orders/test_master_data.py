@@ -51,7 +51,7 @@ SCRIPT = textwrap.dedent(
         time.sleep(0.5)  # B holds the snapshot's lock, waiting for the write lock
         # ... then takes in an order
         intake.receive(session, ids[0], bodies[0], actor=SYSTEM)
-    done.append("A")
+        done.append("A")  # before the commit lets B go on
     b.join()
     print("DONE", done, flush=True)
     """
