@@ -356,10 +356,10 @@ channel, warehouses, rules and items are kept in memory (an earlier order read t
 store raw with its number drawn (1); the master-data counter, the stock, the buyer,
 whether the order exists, ids (1); the order inserted, its units taken and ids drawn
 (1); every other row — lines, reservations, ledger, availability marks, plan,
-fulfillment order and lines, allocations, status, timeline, audit, outbox, inbox
-outcome — (1). On PostgreSQL each is a round trip; SQLite, in the process, takes the
-store in 2, the read in 4 and the claim in 3, and writes the 13 kinds of row one
-executemany each."""
+fulfillment order and lines, allocations, timeline, audit, outbox, inbox outcome — (1)
+(the order goes in with the status its plan gives it: its claim took every unit). On
+PostgreSQL each is a round trip; SQLite, in the process, takes the store in 2, the
+read in 4 and the claim in 3, and writes the 12 kinds of row one executemany each."""
 
 
 def test_intake_of_a_three_line_order_costs_a_fixed_number_of_statements(
