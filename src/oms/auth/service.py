@@ -156,6 +156,26 @@ def verify_password(session: Session, *, username: str, password: str) -> Princi
     return user_principal(user)
 
 
+def principal_named(session: Session, label: str) -> Principal | None:
+    """The principal a label (`Principal.label`, as the audit trail and the inbox keep it)
+    names, as it stands now, if it may still act: an API key not revoked, an active user;
+    None for any other (a revoked key, a removed user, the system, the CLI)."""
+    kind, _, name = label.partition(":")
+    if kind == "api_key":
+        key = repository.api_key_by_prefix(session, name.partition(":")[0])
+        if key is None or key.revoked_at is not None:
+            return None
+        found = key_principal(key)
+    elif kind == "user":
+        user = repository.user_by_username(session, name)
+        if user is None or not user.active:
+            return None
+        found = user_principal(user)
+    else:
+        return None
+    return found if found.label == label else None
+
+
 def user_principal(user: User) -> Principal:
     """The principal a user acts as: its roles and scope."""
     return _principal(user, kind="user", name=user.username)

@@ -37,12 +37,10 @@ def update_outcome(session: Session, message_id: int, values: Mapping[str, Any])
     session.execute(_outcome(values).where(InboxMessage.id == message_id))
 
 
-def update_stranded(
-    session: Session, *, kind: str, before: dt.datetime, limit: int, values: Mapping[str, Any]
-) -> int:
-    """Set the outcome of at most `limit` messages of `kind` still `received` that came
-    before `before`, oldest first; how many."""
-    stranded = (
+def stranded_ids(session: Session, *, kind: str, before: dt.datetime, limit: int) -> list[int]:
+    """At most `limit` messages of `kind` still `received` that came before `before`,
+    oldest first."""
+    found = session.scalars(
         select(InboxMessage.id)
         .where(
             InboxMessage.status == InboxStatus.RECEIVED,
@@ -52,12 +50,17 @@ def update_stranded(
         .order_by(InboxMessage.id)
         .limit(limit)
     )
-    result = session.execute(
-        _outcome(values).where(
-            InboxMessage.id.in_(stranded), InboxMessage.status == InboxStatus.RECEIVED
-        )
+    return list(found)
+
+
+def received_locked(session: Session, message_id: int) -> InboxMessage | None:
+    """The message if it is still `received`, locked until the transaction ends (one
+    another transaction holds is skipped: None, as for one no longer received)."""
+    return session.scalar(
+        select(InboxMessage)
+        .where(InboxMessage.id == message_id, InboxMessage.status == InboxStatus.RECEIVED)
+        .with_for_update(skip_locked=True)
     )
-    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def message(session: Session, message_id: int) -> InboxMessage | None:

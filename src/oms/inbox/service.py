@@ -98,15 +98,17 @@ def outcome_values(
     }
 
 
-def mark_interrupted(
-    session: Session, *, kind: str, before: dt.datetime, problem: Problem, limit: int
-) -> int:
-    """Mark failed, with `problem`, payloads of `kind` still `received` that came before
-    `before` (their processing was cut off: the process that stored them stopped before
-    taking them in), so that they can be replayed; how many, at most `limit`."""
-    failed = outcome_values(0, status=InboxStatus.FAILED, problems=[problem])
-    del failed["id"]
-    return repository.update_stranded(session, kind=kind, before=before, limit=limit, values=failed)
+def stranded(session: Session, *, kind: str, before: dt.datetime, limit: int) -> list[int]:
+    """Payloads of `kind` still `received` that came before `before` (their processing
+    was cut off: the process that stored them stopped before taking them in), oldest
+    first, at most `limit`."""
+    return repository.stranded_ids(session, kind=kind, before=before, limit=limit)
+
+
+def received_locked(session: Session, message_id: int) -> InboxMessage | None:
+    """The message, locked until the transaction ends, if it is still `received` and no
+    other transaction holds it."""
+    return repository.received_locked(session, message_id)
 
 
 def get(

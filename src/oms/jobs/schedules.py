@@ -1,6 +1,6 @@
 """Work the worker does on every tick besides relaying: publish availability, expire holds,
-serve backorders, release fulfillment orders to their warehouses, and mark failed (to be
-replayed) order payloads stored but never taken in.
+serve backorders, release fulfillment orders to their warehouses, and take in, as their
+senders, order payloads stored but never taken in (their process stopped in between).
 
 Each job runs in short transactions of its own, so that a long backlog never
 holds locks for long, and one failing job neither rolls back nor stops the
@@ -12,12 +12,14 @@ a tick or two.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import structlog
 
 from oms.auth.principal import SYSTEM
 from oms.config import Settings
 from oms.db import Database
+from oms.errors import ValidationFailed
 from oms.fulfillment import release
 from oms.inventory import availability, reservations
 from oms.orders import backorders, intake
@@ -45,8 +47,12 @@ class ScheduleCounts:
     """Backordered units reserved as stock arrived."""
     fulfillment_released: int = 0
     """Fulfillment orders released to their warehouses."""
+    intake_resumed: int = 0
+    """Stored order payloads never taken in (their process stopped), taken in as their
+    senders."""
     intake_interrupted: int = 0
-    """Stored order payloads never taken in, marked failed to be replayed."""
+    """Stored order payloads never taken in whose senders may no longer send orders,
+    marked failed to be replayed."""
     more_due: bool = False
 
     @property
@@ -56,6 +62,7 @@ class ScheduleCounts:
             or self.reservations_expired
             or self.backorders_allocated
             or self.fulfillment_released
+            or self.intake_resumed
             or self.intake_interrupted
         )
 
@@ -85,22 +92,39 @@ def run_due(database: Database, settings: Settings) -> ScheduleCounts:
         more_due = more_due or more_releases
     except Exception:
         log.exception("fulfillment_release_failed")
-    interrupted = 0
+    resumed = interrupted = 0
     try:
-        with database.transaction() as session:
-            interrupted = intake.mark_stranded(session, limit=STRANDED_BATCH)
-        more_due = more_due or interrupted >= STRANDED_BATCH
+        resumed, interrupted, more_stranded = _resume_stranded(database)
+        more_due = more_due or more_stranded
     except Exception:
-        log.exception("stranded_intake_marking_failed")
+        log.exception("stranded_intake_resumption_failed")
     return ScheduleCounts(
         items_recounted=items,
         availability_events=events,
         reservations_expired=expired,
         backorders_allocated=allocated,
         fulfillment_released=released,
+        intake_resumed=resumed,
         intake_interrupted=interrupted,
         more_due=more_due,
     )
+
+
+def _resume_stranded(database: Database) -> tuple[int, int, bool]:
+    """Take in the order payloads stranded by a process that stopped between storing and
+    taking them in, each in a transaction of its own, as their senders; how many were
+    taken in (their outcome on their inbox messages), how many were marked failed as
+    their senders may no longer send orders, and whether more are due."""
+    with database.transaction() as session:
+        found = intake.stranded(session, limit=STRANDED_BATCH)
+    resumed = interrupted = 0
+    for message_id in found:
+        outcome = database.run(partial(intake.resume, message_id=message_id))
+        if isinstance(outcome, ValidationFailed) and outcome.code == intake.INTERRUPTED:
+            interrupted += 1
+        elif outcome is not None:
+            resumed += 1
+    return resumed, interrupted, len(found) >= STRANDED_BATCH
 
 
 def _publish_availability(database: Database) -> tuple[int, int, bool]:

@@ -32,6 +32,8 @@ import structlog
 from sqlalchemy.orm import Session
 
 from oms import sequences
+from oms.auth import service as auth
+from oms.auth.permissions import Permission
 from oms.auth.principal import Principal
 from oms.catalog.models import Channel, Customer, Item
 from oms.errors import Conflict, OmsError, Problem, ValidationFailed
@@ -354,28 +356,48 @@ def refusal(inbox_id: int, result: IntakeResult) -> Conflict | None:
     )
 
 
-INTERRUPTED = Problem(
-    "body",
-    "the order was stored but its processing was cut off (the process taking it in "
-    "stopped); replay it to take it in",
-    "inbox.interrupted",
-)
 STRANDED_AFTER = dt.timedelta(minutes=5)
 """How long a stored order payload may wait to be taken in before it counts as stranded
 (a batch takes milliseconds)."""
 
 
-def mark_stranded(session: Session, *, limit: int) -> int:
-    """Mark failed the order payloads stored over `STRANDED_AFTER` ago and never taken in
-    (their process stopped between storing and taking them in), to be replayed with the
-    replaying user's scope; how many."""
-    return inbox.mark_interrupted(
-        session,
-        kind=KIND,
-        before=clock.now() - STRANDED_AFTER,
-        problem=INTERRUPTED,
-        limit=limit,
+INTERRUPTED = "inbox.interrupted"
+
+
+def interrupted(sender: str) -> Problem:
+    """Why a stranded payload was not taken in again: its sender may no longer send."""
+    return Problem(
+        "body",
+        f"the order was stored but its processing was cut off (the process taking it in "
+        f"stopped), and its sender ({sender}) may no longer send orders; replay it to take "
+        "it in",
+        INTERRUPTED,
     )
+
+
+def stranded(session: Session, *, limit: int) -> list[int]:
+    """Order payloads stored over `STRANDED_AFTER` ago and never taken in (the process
+    that stored them stopped first), oldest first, at most `limit`."""
+    return inbox.stranded(session, kind=KIND, before=clock.now() - STRANDED_AFTER, limit=limit)
+
+
+def resume(session: Session, message_id: int) -> IntakeResult | ValidationFailed | None:
+    """Take in a stranded payload as its sender's delivery would have been: as that
+    sender stands now (an API key not revoked, an active user, with their scope), with
+    a new number; failed (`inbox.interrupted`) when that sender may no longer send
+    orders, to be replayed by someone who may. None when it is not stranded any more
+    (taken in meanwhile, or being taken in by another worker)."""
+    message = inbox.received_locked(session, message_id)
+    if message is None:
+        return None
+    sender = auth.principal_named(session, message.actor)
+    if sender is None or not sender.can(Permission.ORDERS_WRITE):
+        failed = ValidationFailed([interrupted(message.actor)], code=INTERRUPTED)
+        record_failure(session, message_id, failed.problems)
+        return failed
+    [number] = draw_numbers(session, 1)
+    [outcome] = receive_each(session, [(message_id, message.body)], actor=sender, numbers=[number])
+    return outcome
 
 
 def replayable(session: Session, message_id: int, *, actor: Principal) -> InboxMessage:

@@ -150,3 +150,46 @@ def test_creating_a_key_is_audited_without_its_secret(db: Database) -> None:
     assert entry.action == "api_key.created"
     assert entry.actor == "system:system"
     assert issued.secret not in str(entry.after)
+
+
+def test_a_label_names_the_api_key_or_user_as_it_stands_now(db: Database) -> None:
+    with db.transaction() as session:
+        issued = service.create_api_key(
+            session, name="shop", roles=["integration"], channels=["web"], actor=SYSTEM
+        )
+        user = service.create_user(
+            session, username="ada", password=PASSWORD, roles=["sales_ops"], actor=SYSTEM
+        )
+        key_label = service.key_principal(issued.key).label
+        user_label = service.user_principal(user).label
+
+    with db.transaction() as session:
+        key = service.principal_named(session, key_label)
+        person = service.principal_named(session, user_label)
+
+    assert key is not None
+    assert (key.id, key.channels) == (issued.key.id, frozenset({"web"}))
+    assert person is not None
+    assert person.roles == frozenset({Role.SALES_OPS})
+
+
+def test_a_label_of_a_revoked_key_an_inactive_user_or_no_one_names_nobody(db: Database) -> None:
+    with db.transaction() as session:
+        issued = service.create_api_key(session, name="shop", roles=["viewer"], actor=SYSTEM)
+        user = service.create_user(
+            session, username="ada", password=PASSWORD, roles=["viewer"], actor=SYSTEM
+        )
+        labels = [service.key_principal(issued.key).label, service.user_principal(user).label]
+    with db.transaction() as session:
+        service.revoke_api_key(session, key_id=issued.key.id, actor=SYSTEM)
+        repository.user_by_username(session, "ada").active = False  # type: ignore[union-attr]
+
+    with db.transaction() as session:
+        named = [service.principal_named(session, label) for label in labels]
+        others = [
+            service.principal_named(session, label)
+            for label in [SYSTEM.label, "cli:operator", f"api_key:{issued.key.prefix}:renamed"]
+        ]
+
+    assert named == [None, None]
+    assert others == [None, None, None]

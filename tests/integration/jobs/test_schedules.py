@@ -1,5 +1,6 @@
 """The worker's scheduled jobs: availability publication, soft reservation expiry, and
-order payloads stranded between their storing and their taking in."""
+order payloads stranded between their storing and their taking in, taken in as their
+senders."""
 
 from __future__ import annotations
 
@@ -10,7 +11,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from oms.auth.principal import SYSTEM
+from oms.audit import AuditEntry
+from oms.auth import repository as auth_repository
+from oms.auth import service as auth
+from oms.auth.principal import SYSTEM, Principal
 from oms.config import Settings
 from oms.db import Database
 from oms.inbox import service as inbox
@@ -19,9 +23,11 @@ from oms.inventory.models import ReservationStatus
 from oms.jobs import relay, schedules
 from oms.jobs.worker import WorkerLoop
 from oms.orders import intake
+from oms.orders.models import SalesOrder
 from oms.outbox.models import OutboxEvent
 from tests.integration.inventory import factories
 from tests.integration.jobs.receiver import Receiver
+from tests.integration.orders.deliveries import payload
 from tests.integration.outbox.clocks import ManualClock
 from tests.integration.outbox.factories import a_subscription
 
@@ -194,28 +200,88 @@ def test_an_availability_change_reaches_a_webhook_within_one_worker_tick(
     assert (payload["data"]["sku"], payload["data"]["atp"]) == ("A", 4)
 
 
-def stored_order_payload(db: Database, external_id: str) -> int:
-    """An order payload stored raw, its inbox id; nothing takes it in."""
-    body = json.dumps({"channel": "web", "external_id": external_id})
+def sender(db: Database, *, channels: list[str] | None = None) -> Principal:
+    """An integration client's API key, as the principal it acts as."""
     with db.transaction() as session:
-        [(inbox_id, _)] = intake.store_numbered(session, [body], source="api", actor=SYSTEM)
+        made = auth.create_api_key(
+            session, name="shop", roles=["integration"], channels=channels, actor=SYSTEM
+        )
+        key = auth_repository.api_key_by_id(session, made.key.id)
+        assert key is not None
+        return auth.key_principal(key)
+
+
+def stored_order_payload(
+    db: Database, external_id: str, *, actor: Principal = SYSTEM, sku: str = "A"
+) -> int:
+    """An order payload stored raw, its inbox id; nothing takes it in."""
+    body = json.dumps(payload(external_id, lines=[(sku, 2)]))
+    with db.transaction() as session:
+        [(inbox_id, _)] = intake.store_numbered(session, [body], source="api", actor=actor)
     return inbox_id
 
 
-def test_an_order_payload_stored_but_never_taken_in_is_marked_failed_to_be_replayed(
-    db: Database, settings: Settings, manual_clock: ManualClock
+def test_an_order_payload_stranded_by_a_stopped_process_is_taken_in_as_its_sender(
+    stocked: Database, settings: Settings, manual_clock: ManualClock
 ) -> None:
-    stranded = stored_order_payload(db, "S-1")
+    shop = sender(stocked)
+    stranded = stored_order_payload(stocked, "S-1", actor=shop)
     manual_clock.advance(4 * 60)
-    recent = stored_order_payload(db, "S-2")
+    recent = stored_order_payload(stocked, "S-2", actor=shop)
     manual_clock.advance(2 * 60)
 
-    counts = schedules.run_due(db, settings)
+    counts = schedules.run_due(stocked, settings)
 
-    assert counts.intake_interrupted == 1
-    with db.transaction() as session:
-        marked, waiting = inbox.get(session, stranded), inbox.get(session, recent)
-        assert (str(marked.status), str(waiting.status)) == ("failed", "received")
+    assert (counts.intake_resumed, counts.intake_interrupted) == (1, 0)
+    with stocked.transaction() as session:
+        taken, waiting = inbox.get(session, stranded), inbox.get(session, recent)
+        assert (str(taken.status), str(waiting.status)) == ("accepted", "received")
+        order = session.scalars(select(SalesOrder).where(SalesOrder.inbox_id == stranded)).one()
+        assert (order.external_id, str(order.status)) == ("S-1", "allocated")
+        actors = session.scalars(
+            select(AuditEntry.actor).where(
+                AuditEntry.entity_type == "sales_order", AuditEntry.entity_id == order.number
+            )
+        ).all()
+        assert set(actors) == {shop.label}
+
+
+def test_a_stranded_payload_is_taken_in_under_its_senders_scope_as_it_stands_now(
+    stocked: Database, settings: Settings, manual_clock: ManualClock
+) -> None:
+    shop = sender(stocked, channels=["b2b"])
+    stranded = stored_order_payload(stocked, "S-1", actor=shop)
+    manual_clock.advance(6 * 60)
+
+    counts = schedules.run_due(stocked, settings)
+
+    assert counts.intake_resumed == 1
+    with stocked.transaction() as session:
+        failed = inbox.get(session, stranded)
+        assert str(failed.status) == "failed"
+        assert failed.errors is not None
+        assert [e["code"] for e in failed.errors] == ["order.unknown_channel"]
+
+
+@pytest.mark.parametrize("who", ["revoked key", "the system"])
+def test_a_stranded_payload_whose_sender_may_no_longer_send_is_marked_failed_to_be_replayed(
+    stocked: Database, settings: Settings, manual_clock: ManualClock, who: str
+) -> None:
+    actor = SYSTEM
+    if who == "revoked key":
+        actor = sender(stocked)
+        with stocked.transaction() as session:
+            auth.revoke_api_key(session, key_id=actor.id, actor=SYSTEM)
+    stranded = stored_order_payload(stocked, "S-1", actor=actor)
+    manual_clock.advance(6 * 60)
+
+    counts = schedules.run_due(stocked, settings)
+
+    assert (counts.intake_resumed, counts.intake_interrupted) == (0, 1)
+    with stocked.transaction() as session:
+        marked = inbox.get(session, stranded)
+        assert str(marked.status) == "failed"
         assert marked.errors is not None
         assert marked.errors[0]["code"] == "inbox.interrupted"
+        assert actor.label in marked.errors[0]["message"]
         assert intake.replayable(session, stranded, actor=SYSTEM).id == stranded
