@@ -686,7 +686,7 @@ def _express(session: Session, arrivals: Sequence[_Arrival], *, actor: Principal
         [({"id": order.id, **values}, planned) for _, order, _, values, planned in staged],
         now=clock.now(),
     )
-    for (index, order, lines, _, planned), claimed in zip(staged, claims, strict=True):
+    for (index, order, lines, values, planned), claimed in zip(staged, claims, strict=True):
         if not claimed.inserted:
             continue
         taken = express.Taken(session, claimed, order, lines, planned, actor=actor)

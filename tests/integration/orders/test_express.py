@@ -365,15 +365,18 @@ def test_the_lane_finds_an_existing_order_by_its_channel_and_external_id_togethe
 ) -> None:
     _prepared(db)
     deliver(db, payload("k-1", channel="web", lines=[("XYZ-9", 1)]))
+    deliver(db, payload("k-1", channel="b2b", lines=[("XYZ-9", 1)]))
     deliver(db, payload("k-2", channel="b2b", lines=[("XYZ-9", 1)]))
     with db.transaction() as session:
         ids = dict(session.execute(text("SELECT code, id FROM channels")).all())
         web, b2b = ids["web"], ids["b2b"]
-        asked = [(web, "k-2"), (b2b, "k-2"), (web, "k-1"), (b2b, "k-3")]
+        # (b2b, k-1) exists and pairs a channel asked about with an external id asked
+        # about, but was not asked about itself.
+        asked = [(web, "k-1"), (b2b, "k-2"), (web, "k-2")]
 
         found = repository.read_for_intake(session, [], [], asked, orders=0, lines=0)
 
-    assert found.existing == {(b2b, "k-2"), (web, "k-1")}
+    assert found.existing == {(web, "k-1"), (b2b, "k-2")}
 
 
 def test_an_order_whose_units_another_took_before_the_claim_is_stored_backordered(
@@ -398,3 +401,39 @@ def test_an_order_whose_units_another_took_before_the_claim_is_stored_backordere
         stored = session.scalar(select(SalesOrder).where(SalesOrder.id == result.order.id))
         assert stored is not None
         assert stored.status == result.order.status == "backordered"
+
+
+def test_orders_taken_together_whose_units_another_took_are_each_stored_with_their_status(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _prepared(db)
+    deliver(db, payload("warm-up", lines=[("ABC-1", 1)]))
+    claim = express.claim
+
+    def taken_first(session: Any, orders: Any, *, now: Any) -> Any:
+        # A concurrent order takes every XYZ-9 unit between the lane's read and its claim.
+        session.execute(text("UPDATE inventory_balances SET reserved = on_hand"))
+        return claim(session, orders, now=now)
+
+    bodies = [
+        json.dumps(payload("short", lines=[("XYZ-9", 3)])),
+        json.dumps(payload("never", lines=[("XYZ-9", 1)])),
+    ]
+    with db.transaction() as session:
+        ids = intake.store(session, bodies, source="test", actor=SYSTEM)
+    monkeypatch.setattr(express, "claim", taken_first)
+    with _counting_the_lane() as taken, db.transaction() as session:
+        results = intake.receive_each(session, list(zip(ids, bodies, strict=True)), actor=SYSTEM)
+
+    assert taken == [2]
+    shown = [
+        (r.order.external_id, str(r.order.status)) for r in results if not isinstance(r, Exception)
+    ]
+    with db.transaction() as session:
+        stored = session.execute(
+            select(SalesOrder.external_id, SalesOrder.status)
+            .where(SalesOrder.external_id.in_(["short", "never"]))
+            .order_by(SalesOrder.id)
+        ).all()
+    assert shown == [("short", "backordered"), ("never", "backordered")]
+    assert [(e, str(s)) for e, s in stored] == shown
