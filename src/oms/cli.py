@@ -7,6 +7,7 @@ import json
 import sys
 import threading
 from collections import Counter
+from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
@@ -931,22 +932,34 @@ def orders_import(
         # As bulk intake does: a chunk of orders a transaction, each order that does not
         # go the express lane's way in a savepoint of its own, failures noted in the inbox.
         outcomes = database.in_chunks(
-            stored,
-            IMPORT_CHUNK,
-            partial(intake.receive_numbered, actor=actor),
-            done=progress.advance,
+            stored, IMPORT_CHUNK, partial(_imported, actor=actor), done=progress.advance
         )
-        for (line, _), outcome in zip(numbered, outcomes, strict=True):
-            if isinstance(outcome, ValidationFailed):
-                done.counts["failed"] += 1
-                done.failures.append((line, outcome.problems))
-                continue
-            done.counts[outcome.outcome.value] += 1
-            if outcome.reason:
-                done.refusals.append((line, outcome.order.number, outcome.reason))
+        for (line, _), (outcome, problems, number, reason) in zip(numbered, outcomes, strict=True):
+            done.counts[outcome] += 1
+            if problems:
+                done.failures.append((line, problems))
+            if reason:
+                done.refusals.append((line, number, reason))
     _print_order_import(file, done)
     if done.failures:
         raise typer.Exit(code=2)
+
+
+def _imported(
+    session: Session, stored: Sequence[tuple[int, str, str]], *, actor: Principal
+) -> list[tuple[str, list[Problem], str, str | None]]:
+    """Stored orders taken in, each as the import reports it (its outcome, its problems if
+    it failed, its order's number, the reason a change was refused), and nothing more:
+    a long file's results are not all kept."""
+    from oms.orders import intake
+
+    reported: list[tuple[str, list[Problem], str, str | None]] = []
+    for outcome in intake.receive_numbered(session, stored, actor=actor):
+        if isinstance(outcome, ValidationFailed):
+            reported.append(("failed", outcome.problems, "", None))
+        else:
+            reported.append((outcome.outcome.value, [], outcome.order.number, outcome.reason))
+    return reported
 
 
 def _print_order_import(file: str, done: _OrderImport) -> None:

@@ -284,7 +284,7 @@ class Database:
             chunk = items[start : start + size]
             try:
                 with self.transaction() as session:
-                    results += work(session, chunk)
+                    made = work(session, chunk)
             except DBAPIError as exc:
                 if not is_lock_conflict(exc):
                     raise
@@ -292,7 +292,8 @@ class Database:
                     results += self.run(_one(work, item))
                     if done is not None:
                         done(1)
-            else:
+            else:  # committed: a conflict at COMMIT leaves nothing of the chunk's in `results`
+                results += made
                 if done is not None:
                     done(len(chunk))
         return results

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
@@ -71,6 +72,27 @@ def test_a_chunk_chosen_as_a_deadlock_victim_is_worked_again_item_by_item(db: Da
     assert db.in_chunks(list(range(5)), 2, work, done=committed.append) == [0, 10, 20, 30, 40]
     assert chunks == [[0, 1], [2, 3], [2], [3], [4]]
     assert committed == [2, 1, 1, 1]
+
+
+def test_a_chunk_whose_commit_is_chosen_as_a_deadlock_victim_is_answered_once(
+    db: Database,
+) -> None:
+    commits: list[int] = []
+
+    def refuse_the_first(session: Session) -> None:
+        commits.append(1)
+        if len(commits) == 1:
+            raise OperationalError("COMMIT", {}, Deadlocked())
+
+    def work(session: Session, chunk: Sequence[int]) -> list[int]:
+        return [n * 10 for n in chunk]
+
+    event.listen(db.sessions, "before_commit", refuse_the_first)
+    try:
+        assert db.in_chunks([0, 1], 2, work) == [0, 10]
+    finally:
+        event.remove(db.sessions, "before_commit", refuse_the_first)
+    assert len(commits) == 3
 
 
 def test_work_in_chunks_stops_at_any_other_failure(db: Database) -> None:
