@@ -379,19 +379,25 @@ def test_the_lane_finds_an_existing_order_by_its_channel_and_external_id_togethe
     assert found.existing == {(web, "k-1"), (b2b, "k-2")}
 
 
-def test_an_order_whose_units_another_took_before_the_claim_is_stored_backordered(
-    db: Database, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    _prepared(db)
-    deliver(db, payload("warm-up", lines=[("XYZ-9", 1)]))
+@pytest.fixture
+def taken_before_the_claim(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Once called: a concurrent order takes every unit in stock between the lane's read
+    and its claim."""
     claim = express.claim
 
     def taken_first(session: Any, orders: Any, *, now: Any) -> Any:
-        # A concurrent order takes every XYZ-9 unit between the lane's read and its claim.
         session.execute(text("UPDATE inventory_balances SET reserved = on_hand"))
         return claim(session, orders, now=now)
 
-    monkeypatch.setattr(express, "claim", taken_first)
+    return lambda: monkeypatch.setattr(express, "claim", taken_first)
+
+
+def test_an_order_whose_units_another_took_before_the_claim_is_stored_backordered(
+    db: Database, taken_before_the_claim: Callable[[], None]
+) -> None:
+    _prepared(db)
+    deliver(db, payload("warm-up", lines=[("XYZ-9", 1)]))
+    taken_before_the_claim()
     with _counting_the_lane() as taken:
         result = deliver(db, payload("late", lines=[("XYZ-9", 2)]))
 
@@ -404,24 +410,17 @@ def test_an_order_whose_units_another_took_before_the_claim_is_stored_backordere
 
 
 def test_orders_taken_together_whose_units_another_took_are_each_stored_with_their_status(
-    db: Database, monkeypatch: pytest.MonkeyPatch
+    db: Database, taken_before_the_claim: Callable[[], None]
 ) -> None:
     _prepared(db)
     deliver(db, payload("warm-up", lines=[("ABC-1", 1)]))
-    claim = express.claim
-
-    def taken_first(session: Any, orders: Any, *, now: Any) -> Any:
-        # A concurrent order takes every XYZ-9 unit between the lane's read and its claim.
-        session.execute(text("UPDATE inventory_balances SET reserved = on_hand"))
-        return claim(session, orders, now=now)
-
     bodies = [
         json.dumps(payload("short", lines=[("XYZ-9", 3)])),
         json.dumps(payload("never", lines=[("XYZ-9", 1)])),
     ]
     with db.transaction() as session:
         ids = intake.store(session, bodies, source="test", actor=SYSTEM)
-    monkeypatch.setattr(express, "claim", taken_first)
+    taken_before_the_claim()
     with _counting_the_lane() as taken, db.transaction() as session:
         results = intake.receive_each(session, list(zip(ids, bodies, strict=True)), actor=SYSTEM)
 
