@@ -60,6 +60,13 @@ Settle = Callable[[int, str, str, Principal], Taken]
 """Takes one stored delivery in on its own (inbox id, body, number, actor), or raises."""
 
 
+class Reply(Future[Taken]):
+    """What became of a delivery, or the error its caller is answered with; `sender`: who
+    sent it, once the batcher authenticated them (for the access log, errors included)."""
+
+    sender: Principal | None = None
+
+
 @dataclass
 class _Delivery:
     body: str
@@ -67,10 +74,17 @@ class _Delivery:
     check: Check
     request_id: str | None = None
     """The request it came with, for its audit rows and events."""
-    future: Future[Taken] = field(default_factory=Future)
-    actor: Principal | None = None
+    future: Reply = field(default_factory=Reply)
     inbox_id: int = 0
     number: str = ""
+
+    @property
+    def actor(self) -> Principal | None:
+        return self.future.sender
+
+    @actor.setter
+    def actor(self, principal: Principal) -> None:
+        self.future.sender = principal
 
 
 class IntakeBatcher:
@@ -107,7 +121,7 @@ class IntakeBatcher:
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
 
-    def submit(self, body: str, authorization: str | None, check: Check) -> Future[Taken]:
+    def submit(self, body: str, authorization: str | None, check: Check) -> Reply:
         """Queue a delivery; the future resolves to what became of it, or to the error its
         caller is answered with."""
         if self.autostart:

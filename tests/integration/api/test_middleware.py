@@ -71,3 +71,14 @@ def test_a_request_without_an_id_gets_a_new_one_each_time(client: TestClient) ->
 
     assert len(seen) == 3
     assert all(len(found) == 32 for found in seen)
+
+
+def test_the_request_log_line_of_an_order_refused_names_who_sent_it(
+    client: TestClient, admin: dict[str, str]
+) -> None:
+    with capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs:
+        answer = client.post("/api/v1/orders", json={"external_id": "E-1"}, headers=admin)
+
+    assert answer.status_code == 422
+    [line] = [line for line in logs if line["event"] == "request"]
+    assert line["principal"].endswith(":test-admin")

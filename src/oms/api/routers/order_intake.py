@@ -173,8 +173,12 @@ async def create_order(request: Request, raw: RawBody, check: BatchedWriter) -> 
     store them, one to take them in); each gets its own answer."""
     batcher: IntakeBatcher = request.app.state.intake_batcher
     authorization = request.headers.get("authorization")
-    taken = await asyncio.wrap_future(batcher.submit(_text(raw), authorization, check))
-    request.state.principal = taken.actor
+    reply = batcher.submit(_text(raw), authorization, check)
+    try:
+        taken = await asyncio.wrap_future(reply)
+    finally:
+        # Who sent it, for the access log, whatever the answer (a 422 or 409 too).
+        request.state.principal = reply.sender
     result = taken.result
     answer = IntakeOut(
         outcome=result.outcome,
