@@ -113,13 +113,23 @@ def run_due(database: Database, settings: Settings) -> ScheduleCounts:
 def _resume_stranded(database: Database) -> tuple[int, int, bool]:
     """Take in the order payloads stranded by a process that stopped between storing and
     taking them in, each in a transaction of its own, as their senders; how many were
-    taken in (their outcome on their inbox messages), how many were marked failed as
-    their senders may no longer send orders, and whether more are due."""
+    taken in (their outcome on their inbox messages), how many were marked failed (their
+    senders may no longer send orders, or taking them in broke), and whether more are
+    due."""
     with database.transaction() as session:
         found = intake.stranded(session, limit=STRANDED_BATCH)
     resumed = interrupted = 0
     for message_id in found:
-        outcome = database.run(partial(intake.resume, message_id=message_id))
+        try:
+            outcome = database.run(partial(intake.resume, message_id=message_id))
+        except Exception as exc:
+            # One payload that cannot be taken in must not hold up the others, nor be
+            # tried again on every tick: it is marked failed for a person to look at.
+            log.exception("stranded_intake_resume_failed", inbox_id=message_id)
+            with database.transaction() as session:
+                intake.record_failure(session, message_id, [intake.not_resumed(exc)])
+            interrupted += 1
+            continue
         if isinstance(outcome, ValidationFailed) and outcome.code == intake.INTERRUPTED:
             interrupted += 1
         elif outcome is not None:

@@ -375,6 +375,17 @@ def interrupted(sender: str) -> Problem:
     )
 
 
+def not_resumed(error: Exception) -> Problem:
+    """Why a stranded payload was not taken in again: taking it in failed unexpectedly."""
+    return Problem(
+        "body",
+        "the order was stored but its processing was cut off (the process taking it in "
+        f"stopped), and taking it in again failed ({type(error).__name__}); replay it "
+        "once the cause is fixed",
+        INTERRUPTED,
+    )
+
+
 def stranded(session: Session, *, limit: int) -> list[int]:
     """Order payloads stored over `STRANDED_AFTER` ago and never taken in (the process
     that stored them stopped first), oldest first, at most `limit`."""

@@ -10,6 +10,7 @@ import time
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from oms.audit import AuditEntry
 from oms.auth import repository as auth_repository
@@ -285,3 +286,32 @@ def test_a_stranded_payload_whose_sender_may_no_longer_send_is_marked_failed_to_
         assert marked.errors[0]["code"] == "inbox.interrupted"
         assert actor.label in marked.errors[0]["message"]
         assert intake.replayable(session, stranded, actor=SYSTEM).id == stranded
+
+
+def test_a_stranded_payload_that_cannot_be_taken_in_is_marked_failed_and_the_rest_go_on(
+    stocked: Database,
+    settings: Settings,
+    manual_clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shop = sender(stocked)
+    broken = stored_order_payload(stocked, "S-1", actor=shop)
+    fine = stored_order_payload(stocked, "S-2", actor=shop)
+    manual_clock.advance(6 * 60)
+    resume = intake.resume
+
+    def breaking_on_the_first(session: Session, message_id: int) -> object:
+        if message_id == broken:
+            raise RuntimeError("a bug")
+        return resume(session, message_id)
+
+    monkeypatch.setattr(intake, "resume", breaking_on_the_first)
+
+    counts = schedules.run_due(stocked, settings)
+
+    assert (counts.intake_resumed, counts.intake_interrupted) == (1, 1)
+    with stocked.transaction() as session:
+        failed, taken = inbox.get(session, broken), inbox.get(session, fine)
+        assert (str(failed.status), str(taken.status)) == ("failed", "accepted")
+        assert failed.errors is not None
+        assert "RuntimeError" in failed.errors[0]["message"]
