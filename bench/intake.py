@@ -5,11 +5,13 @@ after; SQLite: a file in a temporary folder), seeds a channel served by two
 warehouses and `--skus` items with more stock than the run can take, starts
 `oms serve --workers 2` as a subprocess, and measures:
 
-- single: POST /api/v1/orders, one order per request, `--concurrency` clients
-  for `--seconds`; orders/s, p50 and p99 latency. wrk drives them when it is
-  installed (Debian's package `wrk`; C, two threads: the load then costs little of
-  the two cores the server needs), else asyncio tasks with httpx (`--httpx` forces
-  that); and how many deliveries the servers' intake batchers took in together
+- single: POST /api/v1/orders, one order per request, for `--seconds`, once for
+  each number of clients in `--concurrency` (32, then 128: more requests in
+  flight make larger intake batches, more throughput and longer waits); orders/s,
+  p50 and p99 latency. wrk drives them when it is installed (Debian's package
+  `wrk`; C, two threads: the load then costs little of the two cores the server
+  needs), else asyncio tasks with httpx (`--httpx` forces that); and how many
+  deliveries the servers' intake batchers took in together
   (`oms_intake_batch_size` on /metrics);
 - bulk:   POST /api/v1/orders/bulk, 500 orders per request, two requests at a
   time (one per worker; `--bulk-concurrency`), `--bulk-requests` of them;
@@ -27,7 +29,7 @@ this machine's PostgreSQL does with its own simplest write transaction.
 The machine's load average is printed before and after: other work on the
 same cores lowers every figure.
 
-    .venv/bin/python bench/intake.py [--concurrency 32] [--seconds 10] [--skus 20]
+    .venv/bin/python bench/intake.py [--concurrency 32 128] [--seconds 10] [--skus 20]
         [--backends postgresql sqlite] [--bulk-requests 6] [--no-pgbench] [--existing 0]
         [--py-spy FOLDER]
 """
@@ -95,6 +97,8 @@ class Result:
     """p50 and p99 as wrk measured them, when wrk drove the load."""
     batches: tuple[int, int] = (0, 0)
     """Single-order deliveries and the intake batches they were taken in."""
+    clients: int = 0
+    """Requests in flight at once."""
     cpu: dict[str, float] = field(default_factory=dict)
     """CPU seconds spent while it ran: by the API processes, by PostgreSQL's, by
     everything (the machine's busy time, all cores)."""
@@ -592,31 +596,16 @@ def measure(backend: str, args: argparse.Namespace) -> list[Result]:
             )
             if not warm.orders:
                 raise RuntimeError(f"no order was accepted on {backend}: {warm.first_error}")
-            spy = Path(args.py_spy) / f"intake-{backend}.txt" if args.py_spy else None
-            cpu: dict[str, float] = {}
-            with profiled(process, spy, args.seconds), cpu_spent(process.pid, cpu):
-                if shutil.which("wrk") and not args.httpx:
-                    single = wrk_single_orders(
-                        base,
-                        secret,
-                        skus,
-                        concurrency=args.concurrency,
-                        seconds=args.seconds,
-                        backend=backend,
-                    )
-                else:
-                    single = asyncio.run(
-                        single_orders(
-                            base,
-                            secret,
-                            orders,
-                            concurrency=args.concurrency,
-                            seconds=args.seconds,
-                            backend=backend,
-                        )
-                    )
-            single.cpu = cpu
-            single.batches = intake_batches(base)
+            results = []
+            counted = intake_batches(base)
+            for n, clients in enumerate(args.concurrency):
+                spy = Path(args.py_spy) / f"intake-{backend}.txt" if args.py_spy and not n else None
+                single = single_run(base, secret, skus, orders, clients, spy, process, args)
+                single.clients = clients
+                now = intake_batches(base)
+                single.batches = (now[0] - counted[0], now[1] - counted[1])
+                counted = now
+                results.append(single)
             cpu = {}
             with cpu_spent(process.pid, cpu):
                 bulk = asyncio.run(
@@ -630,7 +619,37 @@ def measure(backend: str, args: argparse.Namespace) -> list[Result]:
                     )
                 )
             bulk.cpu = cpu
-    return [single, bulk]
+            bulk.clients = args.bulk_concurrency
+    return [*results, bulk]
+
+
+def single_run(
+    base: str,
+    secret: str,
+    skus: list[str],
+    orders: Orders,
+    clients: int,
+    spy: Path | None,
+    process: subprocess.Popen[bytes],
+    args: argparse.Namespace,
+) -> Result:
+    """`clients` clients post one order per request for `--seconds` (wrk when installed);
+    the CPU it cost (and a py-spy profile into `spy`)."""
+    backend = args.backend_now
+    cpu: dict[str, float] = {}
+    with profiled(process, spy, args.seconds), cpu_spent(process.pid, cpu):
+        if shutil.which("wrk") and not args.httpx:
+            single = wrk_single_orders(
+                base, secret, skus, concurrency=clients, seconds=args.seconds, backend=backend
+            )
+        else:
+            single = asyncio.run(
+                single_orders(
+                    base, secret, orders, concurrency=clients, seconds=args.seconds, backend=backend
+                )
+            )
+    single.cpu = cpu
+    return single
 
 
 def intake_batches(base: str) -> tuple[int, int]:
@@ -650,8 +669,8 @@ def intake_batches(base: str) -> tuple[int, int]:
 def report(results: list[Result], tpcb: float | None, args: argparse.Namespace) -> None:
     print()
     print(
-        f"{'backend':<11} {'mode':<7} {'orders':>7} {'seconds':>8} {'orders/s':>9} "
-        f"{'p50 ms':>8} {'p99 ms':>8} {'× TPC-B':>8}  {'goal':<14} answers"
+        f"{'backend':<11} {'mode':<7} {'clients':>7} {'orders':>7} {'seconds':>8} "
+        f"{'orders/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'× TPC-B':>8}  {'goal':<14} answers"
     )
     for r in results:
         ratio = f"{r.rate / tpcb:.2f}" if tpcb and r.backend == "postgresql" else ""
@@ -659,7 +678,8 @@ def report(results: list[Result], tpcb: float | None, args: argparse.Namespace) 
         met = "met" if r.rate >= goal else "NOT met"
         answers = ", ".join(f"{code}×{n}" for code, n in sorted(r.statuses.items()))
         print(
-            f"{r.backend:<11} {r.mode:<7} {r.orders:>7} {r.seconds:>8.1f} {r.rate:>9.0f} "
+            f"{r.backend:<11} {r.mode:<7} {r.clients:>7} {r.orders:>7} {r.seconds:>8.1f} "
+            f"{r.rate:>9.0f} "
             f"{r.percentile(50):>8.1f} {r.percentile(99):>8.1f} {ratio:>8}  "
             f"≥{goal:<6.0f}{met:<7} {answers}"
         )
@@ -682,14 +702,20 @@ def report(results: list[Result], tpcb: float | None, args: argparse.Namespace) 
         print(f"\npgbench TPC-B (-s 10, -c 16 -j 2, 10 s): {tpcb:.0f} tps")
         print(f"goal: PostgreSQL single orders/s ≥ {GOALS['tpcb_ratio']} × TPC-B")
     print(
-        f"single: {args.concurrency} clients, {args.skus} SKUs; bulk: {BULK_SIZE} orders a "
-        f"request, {args.bulk_concurrency} at once"
+        f"single: one order a request, {args.skus} SKUs; bulk: {BULK_SIZE} orders a request; "
+        "clients: requests in flight at once"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        nargs="+",
+        default=[32, 128],
+        help="single-order clients, one run for each",
+    )
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--skus", type=int, default=20)
     parser.add_argument(
@@ -709,6 +735,7 @@ def main() -> None:
     print(f"cores {os.cpu_count()}, load average before: {_load()}", flush=True)
     results: list[Result] = []
     for backend in args.backends:
+        args.backend_now = backend
         results += measure(backend, args)
         print(f"{backend}: done; load average {_load()}", flush=True)
     tpcb = None if args.no_pgbench else pgbench_tps()
