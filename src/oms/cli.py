@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from oms.auth.permissions import matrix_markdown
-from oms.auth.principal import Principal
+from oms.auth.principal import CLI_OPERATOR, Principal
 from oms.catalog.formats import SUFFIXES, FileFormat, Kind, format_of
 from oms.errors import OmsError, Problem, ValidationFailed
 
@@ -110,9 +110,7 @@ def _fail(exc: OmsError) -> typer.Exit:
 
 
 def _admin_actor() -> Principal:
-    from oms.auth.permissions import Role
-
-    return Principal(kind="cli", id=0, name="operator", roles=frozenset({Role.ADMIN}))
+    return CLI_OPERATOR
 
 
 @app.command()

@@ -43,3 +43,6 @@ class Principal:
 
 SYSTEM = Principal(kind="system", id=0, name="system", roles=frozenset({Role.ADMIN}))
 """The principal of the worker, migrations and the demo loader."""
+CLI_OPERATOR = Principal(kind="cli", id=0, name="operator", roles=frozenset({Role.ADMIN}))
+"""Whoever runs `oms` commands on the server: they hold its database, so they act as an
+admin."""

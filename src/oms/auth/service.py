@@ -17,7 +17,7 @@ from oms import audit
 from oms.auth import repository
 from oms.auth.models import ApiKey, User
 from oms.auth.permissions import Role
-from oms.auth.principal import Principal
+from oms.auth.principal import CLI_OPERATOR, Principal
 from oms.errors import Conflict, NotFound, Problem, Unauthenticated, ValidationFailed
 from oms.kit import clock
 from oms.kit.tokens import sha256_hex
@@ -158,8 +158,10 @@ def verify_password(session: Session, *, username: str, password: str) -> Princi
 
 def principal_named(session: Session, label: str) -> Principal | None:
     """The principal a label (`Principal.label`, as the audit trail and the inbox keep it)
-    names, as it stands now, if it may still act: an API key not revoked, an active user;
-    None for any other (a revoked key, a removed user, the system, the CLI)."""
+    names, as it stands now, if it may still act: an API key not revoked, an active user,
+    the CLI's operator; None for any other (a revoked key, a removed user, the system)."""
+    if label == CLI_OPERATOR.label:
+        return CLI_OPERATOR
     kind, _, name = label.partition(":")
     if kind == "api_key":
         key = repository.api_key_by_prefix(session, name.partition(":")[0])

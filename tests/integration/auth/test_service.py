@@ -8,7 +8,7 @@ from sqlalchemy import select
 from oms.audit import AuditEntry
 from oms.auth import repository, service
 from oms.auth.permissions import Role
-from oms.auth.principal import SYSTEM
+from oms.auth.principal import CLI_OPERATOR, SYSTEM
 from oms.db import Database
 from oms.errors import Conflict, Unauthenticated, ValidationFailed
 
@@ -188,8 +188,13 @@ def test_a_label_of_a_revoked_key_an_inactive_user_or_no_one_names_nobody(db: Da
         named = [service.principal_named(session, label) for label in labels]
         others = [
             service.principal_named(session, label)
-            for label in [SYSTEM.label, "cli:operator", f"api_key:{issued.key.prefix}:renamed"]
+            for label in [SYSTEM.label, "cli:someone", f"api_key:{issued.key.prefix}:renamed"]
         ]
 
     assert named == [None, None]
     assert others == [None, None, None]
+
+
+def test_the_cli_operators_label_names_the_cli_operator(db: Database) -> None:
+    with db.transaction() as session:
+        assert service.principal_named(session, CLI_OPERATOR.label) == CLI_OPERATOR

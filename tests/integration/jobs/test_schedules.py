@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from oms.audit import AuditEntry
 from oms.auth import repository as auth_repository
 from oms.auth import service as auth
-from oms.auth.principal import SYSTEM, Principal
+from oms.auth.principal import CLI_OPERATOR, SYSTEM, Principal
 from oms.config import Settings
 from oms.db import Database
 from oms.inbox import service as inbox
@@ -245,6 +245,19 @@ def test_an_order_payload_stranded_by_a_stopped_process_is_taken_in_as_its_sende
             )
         ).all()
         assert set(actors) == {shop.label}
+
+
+def test_an_order_payload_an_import_stranded_is_taken_in_as_the_cli_operator(
+    stocked: Database, settings: Settings, manual_clock: ManualClock
+) -> None:
+    stranded = stored_order_payload(stocked, "S-1", actor=CLI_OPERATOR)
+    manual_clock.advance(6 * 60)
+
+    counts = schedules.run_due(stocked, settings)
+
+    assert (counts.intake_resumed, counts.intake_interrupted) == (1, 0)
+    with stocked.transaction() as session:
+        assert str(inbox.get(session, stranded).status) == "accepted"
 
 
 def test_a_stranded_payload_is_taken_in_under_its_senders_scope_as_it_stands_now(
