@@ -885,7 +885,6 @@ class _OrderImport:
 
 
 OUTCOMES = ("created", "duplicate", "changed", "refused", "failed")
-STORE_CHUNK = 500
 IMPORT_CHUNK = 100
 
 
@@ -912,35 +911,53 @@ def orders_import(
     done = _OrderImport()
     with _progress_bar() as bar:
         progress = _Bar(bar)
-        progress.begin("storing raw", total=len(numbered))
-        inbox_ids: list[int] = []
-        numbers: list[str] = []
-        for start in range(0, len(numbered), STORE_CHUNK):
-            chunk = [body for _, body in numbered[start : start + STORE_CHUNK]]
-            with database.transaction() as session:
-                kept = intake.store_numbered(session, chunk, source="file", actor=actor)
-            inbox_ids += [inbox_id for inbox_id, _ in kept]
-            numbers += [number for _, number in kept]
-            progress.advance(len(chunk))
         progress.begin("importing", total=len(numbered))
-        stored = [
-            (inbox_id, body, number)
-            for (_, body), inbox_id, number in zip(numbered, inbox_ids, numbers, strict=True)
-        ]
-        # As bulk intake does: a chunk of orders a transaction, each order that does not
-        # go the express lane's way in a savepoint of its own, failures noted in the inbox.
-        outcomes = database.in_chunks(
-            stored, IMPORT_CHUNK, partial(_imported, actor=actor), done=progress.advance
-        )
-        for (line, _), (outcome, problems, number, reason) in zip(numbered, outcomes, strict=True):
-            done.counts[outcome] += 1
-            if problems:
-                done.failures.append((line, problems))
-            if reason:
-                done.refusals.append((line, number, reason))
+        # A hundred lines at a time: stored raw (committed), then taken in as bulk intake
+        # takes them (a transaction for the hundred, each order that does not go the
+        # express lane's way in a savepoint of its own, failures noted in the inbox).
+        # Stored and taken in together, no payload waits long enough for the worker to
+        # count it as stranded.
+        for start in range(0, len(numbered), IMPORT_CHUNK):
+            lines = numbered[start : start + IMPORT_CHUNK]
+            bodies = [body for _, body in lines]
+            with database.transaction() as session:
+                kept = intake.store_numbered(session, bodies, source="file", actor=actor)
+            stored = [
+                (inbox_id, body, number)
+                for (inbox_id, number), body in zip(kept, bodies, strict=True)
+            ]
+            try:
+                outcomes = database.in_chunks(
+                    stored, IMPORT_CHUNK, partial(_imported, actor=actor), done=progress.advance
+                )
+            except BaseException:
+                # Stopped (Ctrl-C, a failure): what this hundred left stored but not
+                # taken in is marked failed, to be replayed, not taken in by the worker.
+                _give_up(database, [inbox_id for inbox_id, _ in kept])
+                raise
+            for (line, _), (outcome, problems, number, reason) in zip(lines, outcomes, strict=True):
+                done.counts[outcome] += 1
+                if outcome == "failed":
+                    done.failures.append((line, problems))
+                if reason:
+                    done.refusals.append((line, number, reason))
     _print_order_import(file, done)
     if done.failures:
         raise typer.Exit(code=2)
+
+
+def _give_up(database: Database, inbox_ids: Sequence[int]) -> None:
+    """Mark failed (`inbox.interrupted`) the stored payloads not taken in yet."""
+    from oms.orders import intake
+
+    stopped = Problem(
+        "body",
+        "the import stopped before this order was taken in; replay it to take it in",
+        intake.INTERRUPTED,
+    )
+    with database.transaction() as session:
+        for inbox_id in inbox_ids:
+            intake.give_up(session, inbox_id, stopped)
 
 
 def _imported(

@@ -16,7 +16,7 @@ from oms.auth.principal import SYSTEM
 from oms.config import get_settings
 from oms.db import Database
 from oms.inbox.models import InboxMessage, InboxStatus
-from oms.orders import holds, repository
+from oms.orders import holds, intake, repository
 from oms.orders.models import HoldType, SalesOrder
 from tests.integration.inventory import factories
 
@@ -154,6 +154,26 @@ def test_a_line_that_is_not_json_fails_at_the_body(
 
     assert result.exit_code == 2
     assert table_rows(result.stderr)[0][:2] == ["1", "body"]
+
+
+def test_an_import_stopped_midway_leaves_what_it_stored_but_did_not_take_in_failed(
+    runner: CliRunner, shop: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = jsonl(tmp_path, order("1001"), order("1002"))
+
+    def stopped(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(intake, "receive_numbered", stopped)
+
+    result = runner.invoke(cli.app, ["orders", "import", str(path)])
+
+    assert result.exit_code != 0
+    assert order_count(shop) == 0
+    assert inbox_statuses(shop) == [InboxStatus.FAILED, InboxStatus.FAILED]
+    with shop.transaction() as session:
+        errors = session.scalars(select(InboxMessage.errors).order_by(InboxMessage.id)).all()
+    assert [e[0]["code"] for e in errors if e] == ["inbox.interrupted"] * 2
 
 
 def test_importing_a_missing_file_exits_2_naming_it(runner: CliRunner, shop: Database) -> None:

@@ -63,6 +63,24 @@ def received_locked(session: Session, message_id: int) -> InboxMessage | None:
     )
 
 
+def later_delivery(session: Session, message: InboxMessage) -> int | None:
+    """The id of a message of the same kind, channel and external id stored after this
+    one, if any."""
+    if message.channel is None or message.external_id is None:
+        return None
+    return session.scalar(
+        select(InboxMessage.id)
+        .where(
+            InboxMessage.kind == message.kind,
+            InboxMessage.channel == message.channel,
+            InboxMessage.external_id == message.external_id,
+            InboxMessage.id > message.id,
+        )
+        .order_by(InboxMessage.id)
+        .limit(1)
+    )
+
+
 def message(session: Session, message_id: int) -> InboxMessage | None:
     return session.get(InboxMessage, message_id)
 

@@ -111,6 +111,12 @@ def received_locked(session: Session, message_id: int) -> InboxMessage | None:
     return repository.received_locked(session, message_id)
 
 
+def later_delivery(session: Session, message: InboxMessage) -> int | None:
+    """The id of a later payload of the same kind for the same document (channel and
+    external id), if one was stored after `message`."""
+    return repository.later_delivery(session, message)
+
+
 def get(
     session: Session, message_id: int, *, channels: frozenset[str] | None = None
 ) -> InboxMessage:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import partial
 
 import structlog
+from sqlalchemy.exc import DBAPIError
 
 from oms.auth.principal import SYSTEM
 from oms.config import Settings
@@ -34,6 +35,8 @@ BACKORDER_BATCH = 20_000
 RELEASE_BATCH = 200
 RELEASE_ROUNDS = 10
 STRANDED_BATCH = 500
+GIVEN_UP = frozenset({intake.INTERRUPTED, intake.SUPERSEDED})
+"""Why the worker leaves a stranded payload to a person."""
 
 
 @dataclass(frozen=True)
@@ -113,24 +116,33 @@ def run_due(database: Database, settings: Settings) -> ScheduleCounts:
 def _resume_stranded(database: Database) -> tuple[int, int, bool]:
     """Take in the order payloads stranded by a process that stopped between storing and
     taking them in, each in a transaction of its own, as their senders; how many were
-    taken in (their outcome on their inbox messages), how many were marked failed (their
-    senders may no longer send orders, or taking them in broke), and whether more are
-    due."""
+    taken in (their outcome on their inbox messages), how many were marked failed for a
+    person (their senders may no longer send orders, a later delivery of the same order
+    came after them, or taking them in broke), and whether more are due."""
     with database.transaction() as session:
         found = intake.stranded(session, limit=STRANDED_BATCH)
     resumed = interrupted = 0
     for message_id in found:
         try:
-            outcome = database.run(partial(intake.resume, message_id=message_id))
-        except Exception as exc:
-            # One payload that cannot be taken in must not hold up the others, nor be
-            # tried again on every tick: it is marked failed for a person to look at.
-            log.exception("stranded_intake_resume_failed", inbox_id=message_id)
             with database.transaction() as session:
-                intake.record_failure(session, message_id, [intake.not_resumed(exc)])
-            interrupted += 1
+                [number] = intake.draw_numbers(session, 1)
+            outcome = database.run(partial(intake.resume, message_id=message_id, number=number))
+        except DBAPIError:
+            # The database failed us (a lost connection, a lock held too long): the
+            # payload stays stranded for the next tick.
+            log.exception("stranded_intake_resume_failed", inbox_id=message_id)
             continue
-        if isinstance(outcome, ValidationFailed) and outcome.code == intake.INTERRUPTED:
+        except Exception as exc:
+            # A payload that breaks its taking in must not hold up the others, nor be
+            # tried on every tick: marked failed (if still stranded) for a person.
+            log.exception("stranded_intake_resume_failed", inbox_id=message_id)
+            try:
+                with database.transaction() as session:
+                    interrupted += intake.give_up(session, message_id, intake.not_resumed(exc))
+            except Exception:
+                log.exception("stranded_intake_marking_failed", inbox_id=message_id)
+            continue
+        if isinstance(outcome, ValidationFailed) and outcome.code in GIVEN_UP:
             interrupted += 1
         elif outcome is not None:
             resumed += 1

@@ -386,29 +386,63 @@ def not_resumed(error: Exception) -> Problem:
     )
 
 
+SUPERSEDED = "inbox.superseded"
+
+
+def superseded(later: int) -> Problem:
+    """Why a stranded payload was not taken in again: a later delivery came after it."""
+    return Problem(
+        "body",
+        "the order was stored but its processing was cut off (the process taking it in "
+        f"stopped), and a later delivery of the same order came after it (inbox message "
+        f"{later}): taken in now it would undo that one; replay it if it should still "
+        "apply",
+        SUPERSEDED,
+    )
+
+
 def stranded(session: Session, *, limit: int) -> list[int]:
     """Order payloads stored over `STRANDED_AFTER` ago and never taken in (the process
     that stored them stopped first), oldest first, at most `limit`."""
     return inbox.stranded(session, kind=KIND, before=clock.now() - STRANDED_AFTER, limit=limit)
 
 
-def resume(session: Session, message_id: int) -> IntakeResult | ValidationFailed | None:
+def resume(
+    session: Session, message_id: int, *, number: str
+) -> IntakeResult | ValidationFailed | None:
     """Take in a stranded payload as its sender's delivery would have been: as that
-    sender stands now (an API key not revoked, an active user, with their scope), with
-    a new number; failed (`inbox.interrupted`) when that sender may no longer send
-    orders, to be replayed by someone who may. None when it is not stranded any more
-    (taken in meanwhile, or being taken in by another worker)."""
+    sender stands now (an API key not revoked, an active user, with their scope; the
+    CLI's operator), its order numbered `number` (drawn before, in a short transaction,
+    as every intake's is) if one is made. Failed instead, to be replayed by a person,
+    when that sender may no longer send orders (`inbox.interrupted`) or when a later
+    delivery of the same order came after it (`inbox.superseded`: taken in now, as a
+    change, it would undo that one). None when it is not stranded any more (taken in
+    meanwhile, or being taken in by another worker)."""
     message = inbox.received_locked(session, message_id)
     if message is None:
         return None
     sender = auth.principal_named(session, message.actor)
-    if sender is None or not sender.can(Permission.ORDERS_WRITE):
+    later = inbox.later_delivery(session, message)
+    if later is not None:
+        failed = ValidationFailed([superseded(later)], code=SUPERSEDED)
+    elif sender is None or not sender.can(Permission.ORDERS_WRITE):
         failed = ValidationFailed([interrupted(message.actor)], code=INTERRUPTED)
-        record_failure(session, message_id, failed.problems)
-        return failed
-    [number] = draw_numbers(session, 1)
-    [outcome] = receive_each(session, [(message_id, message.body)], actor=sender, numbers=[number])
-    return outcome
+    else:
+        [outcome] = receive_each(
+            session, [(message_id, message.body)], actor=sender, numbers=[number]
+        )
+        return outcome
+    record_failure(session, message_id, failed.problems)
+    return failed
+
+
+def give_up(session: Session, message_id: int, problem: Problem) -> bool:
+    """Mark a stranded payload failed with `problem`, if it is still stranded (nobody
+    took it in meanwhile, nobody holds it now); whether it was."""
+    if inbox.received_locked(session, message_id) is None:
+        return False
+    record_failure(session, message_id, [problem])
+    return True
 
 
 def replayable(session: Session, message_id: int, *, actor: Principal) -> InboxMessage:

@@ -24,11 +24,11 @@ from oms.inventory.models import ReservationStatus
 from oms.jobs import relay, schedules
 from oms.jobs.worker import WorkerLoop
 from oms.orders import intake
-from oms.orders.models import SalesOrder
+from oms.orders.models import OrderLine, SalesOrder
 from oms.outbox.models import OutboxEvent
 from tests.integration.inventory import factories
 from tests.integration.jobs.receiver import Receiver
-from tests.integration.orders.deliveries import payload
+from tests.integration.orders.deliveries import deliver, payload
 from tests.integration.outbox.clocks import ManualClock
 from tests.integration.outbox.factories import a_subscription
 
@@ -313,10 +313,10 @@ def test_a_stranded_payload_that_cannot_be_taken_in_is_marked_failed_and_the_res
     manual_clock.advance(6 * 60)
     resume = intake.resume
 
-    def breaking_on_the_first(session: Session, message_id: int) -> object:
+    def breaking_on_the_first(session: Session, message_id: int, *, number: str) -> object:
         if message_id == broken:
             raise RuntimeError("a bug")
-        return resume(session, message_id)
+        return resume(session, message_id, number=number)
 
     monkeypatch.setattr(intake, "resume", breaking_on_the_first)
 
@@ -328,3 +328,42 @@ def test_a_stranded_payload_that_cannot_be_taken_in_is_marked_failed_and_the_res
         assert (str(failed.status), str(taken.status)) == ("failed", "accepted")
         assert failed.errors is not None
         assert "RuntimeError" in failed.errors[0]["message"]
+
+
+def test_a_stranded_payload_a_later_delivery_of_its_order_came_after_is_left_to_a_person(
+    stocked: Database, settings: Settings, manual_clock: ManualClock
+) -> None:
+    shop = sender(stocked)
+    first = json.dumps(payload("S-1", lines=[("A", 2)]))
+    with stocked.transaction() as session:
+        [(stale, _)] = intake.store_numbered(session, [first], source="api", actor=shop)
+    newer = deliver(stocked, payload("S-1", lines=[("A", 1)]), actor=shop)
+    manual_clock.advance(6 * 60)
+
+    counts = schedules.run_due(stocked, settings)
+
+    assert (counts.intake_resumed, counts.intake_interrupted) == (0, 1)
+    with stocked.transaction() as session:
+        left = inbox.get(session, stale)
+        assert str(left.status) == "failed"
+        assert left.errors is not None
+        assert left.errors[0]["code"] == "inbox.superseded"
+        quantities = session.scalars(
+            select(OrderLine.quantity).where(OrderLine.order_id == newer.order.id)
+        ).all()
+        assert list(quantities) == [1]
+
+
+def test_giving_a_stranded_payload_up_leaves_one_taken_in_meanwhile_alone(
+    stocked: Database,
+) -> None:
+    taken = deliver(stocked, payload("S-1", lines=[("A", 1)]), actor=sender(stocked))
+    inbox_id = taken.order.inbox_id
+    assert inbox_id is not None
+
+    with stocked.transaction() as session:
+        given_up = intake.give_up(session, inbox_id, intake.not_resumed(RuntimeError()))
+
+    assert given_up is False
+    with stocked.transaction() as session:
+        assert str(inbox.get(session, inbox_id).status) == "accepted"
