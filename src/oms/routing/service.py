@@ -19,8 +19,8 @@ backordered, whether the order wants a person's review, and the fulfillment orde
 Warehouse settings read from `attributes` (no schema of their own):
 `hazmat_capable` (bool), `ships_to` (country codes; absent: anywhere),
 `handling_cost` (per shipment). Capacity left today is `daily_capacity` minus the
-fulfillment orders made there since midnight UTC and not cancelled; a warehouse
-already planned for this order counts once.
+fulfillment orders made there since midnight in the warehouse's time zone and not
+cancelled; a warehouse already planned for this order counts once.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import functools
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
@@ -192,13 +193,28 @@ def route(
 
 
 def used_today(session: Session, warehouses: Sequence[Warehouse]) -> dict[int, int]:
-    """warehouse id → fulfillment orders made there today, for those with a daily capacity
-    (no query when none has one)."""
-    limited = [w.id for w in warehouses if w.daily_capacity is not None]
-    if not limited:
-        return {}
-    midnight = clock.now().replace(hour=0, minute=0, second=0, microsecond=0)
-    return repository.planned_since(session, limited, midnight)
+    """warehouse id → fulfillment orders made there today, in the warehouse's own time
+    zone, for those with a daily capacity (no query when none has one; one for each
+    midnight the warehouses have)."""
+    now = clock.now()
+    since: dict[dt.datetime, list[int]] = {}
+    for warehouse in warehouses:
+        if warehouse.daily_capacity is not None:
+            since.setdefault(local_midnight(now, warehouse.timezone), []).append(warehouse.id)
+    used: dict[int, int] = {}
+    for midnight, ids in since.items():
+        used.update(repository.planned_since(session, ids, midnight))
+    return used
+
+
+def local_midnight(now: dt.datetime, timezone: str | None) -> dt.datetime:
+    """The last midnight before `now` in `timezone` (UTC when none or unknown), in UTC."""
+    try:
+        zone = ZoneInfo(timezone or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = now.astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
+    return local.astimezone(dt.UTC)
 
 
 def demand_of(

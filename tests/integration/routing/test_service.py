@@ -3,12 +3,16 @@ plan stored with its trace, reservations, and a planned fulfillment order per wa
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable, Iterator
+
 import pytest
 from sqlalchemy.orm import Session
 
 from oms.auth.principal import SYSTEM
 from oms.catalog import repository as catalog
 from oms.db import Database
+from oms.kit import clock
 from oms.kit.paging import PageRequest
 from oms.kit.validation import parse
 from oms.orders import allocation, edits, lifecycle, repository
@@ -196,6 +200,36 @@ def test_a_warehouse_whose_capacity_today_is_taken_by_planned_orders_is_passed_o
         assert warehouses_of(session, second) == [("DAL", 1)]
         by_code = {c.warehouse: c for c in line_trace(only_plan(session, second)).candidates}
         assert by_code["EDI"].reasons == ["no capacity left today"]
+
+
+@pytest.fixture
+def set_clock() -> Iterator[Callable[[str], None]]:
+    """Sets the time Item OMS's clock tells (ISO 8601, UTC)."""
+
+    def at(moment: str) -> None:
+        now = dt.datetime.fromisoformat(moment)
+        clock.set_clock(lambda: now)
+
+    yield at
+    clock.set_clock(None)
+
+
+def test_a_warehouses_capacity_counts_its_own_day_not_the_utc_day(
+    db: Database, set_clock: Callable[[str], None]
+) -> None:
+    settings = {"daily_capacity": 1, "timezone": "America/Chicago"}
+    with db.transaction() as session:
+        factories.network(session, warehouse_settings={"EDI": settings})
+    set_clock("2026-11-26T23:00:00+00:00")  # 17:00 in Chicago, 26 November
+    with db.transaction() as session:
+        first = factories.order(session, "1001", lines=[("ABC-1", 1)])
+    set_clock("2026-11-27T05:00:00+00:00")  # a new day in UTC; 23:00 of the same in Chicago
+    with db.transaction() as session:
+        second = factories.order(session, "1002", lines=[("ABC-1", 1)])
+
+    with db.transaction() as session:
+        assert warehouses_of(session, first) == [("EDI", 1)]
+        assert warehouses_of(session, second) == [("DAL", 1)]
 
 
 def test_a_warehouse_that_does_not_ship_to_the_country_is_passed_over(db: Database) -> None:
