@@ -950,11 +950,7 @@ def _give_up(database: Database, inbox_ids: Sequence[int]) -> None:
     """Mark failed (`inbox.interrupted`) the stored payloads not taken in yet."""
     from oms.orders import intake
 
-    stopped = Problem(
-        "body",
-        "the import stopped before this order was taken in; replay it to take it in",
-        intake.INTERRUPTED,
-    )
+    stopped = intake.cut_off("the import stopped first; replay it to take it in")
     with database.transaction() as session:
         for inbox_id in inbox_ids:
             intake.give_up(session, inbox_id, stopped)

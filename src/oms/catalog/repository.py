@@ -10,6 +10,7 @@ from sqlalchemy import RowMapping, Select, delete, func, insert, or_, select, up
 from sqlalchemy.orm import Session
 
 from oms.catalog.models import Channel, ChannelWarehouse, Customer, Item, Supplier, Warehouse
+from oms.kit.bulk import is_postgresql
 from oms.kit.paging import Page, PageRequest, paginate
 
 R = TypeVar("R")
@@ -404,7 +405,7 @@ def lock_customer_email(session: Session, email: str) -> None:
     address: a transaction that waited for it sees, with its next statement, the customer
     the holder made (PostgreSQL, in READ COMMITTED; SQLite runs one writing transaction at
     a time and needs none)."""
-    if session.get_bind().dialect.name != "postgresql":
+    if not is_postgresql(session):
         return
     key = func.hashtextextended(f"customer-email:{email.lower()}", 0)
     session.execute(select(func.pg_advisory_xact_lock(key)))

@@ -362,42 +362,33 @@ STRANDED_AFTER = dt.timedelta(minutes=5)
 
 
 INTERRUPTED = "inbox.interrupted"
-
-
-def interrupted(sender: str) -> Problem:
-    """Why a stranded payload was not taken in again: its sender may no longer send."""
-    return Problem(
-        "body",
-        f"the order was stored but its processing was cut off (the process taking it in "
-        f"stopped), and its sender ({sender}) may no longer send orders; replay it to take "
-        "it in",
-        INTERRUPTED,
-    )
-
-
-def not_resumed(error: Exception) -> Problem:
-    """Why a stranded payload was not taken in again: taking it in failed unexpectedly."""
-    return Problem(
-        "body",
-        "the order was stored but its processing was cut off (the process taking it in "
-        f"stopped), and taking it in again failed ({type(error).__name__}); replay it "
-        "once the cause is fixed",
-        INTERRUPTED,
-    )
-
-
 SUPERSEDED = "inbox.superseded"
 
 
+def cut_off(why: str, *, code: str = INTERRUPTED) -> Problem:
+    """Why a payload whose processing was cut off (the process taking it in stopped) was
+    not taken in, for a person to replay it."""
+    return Problem("body", f"the order was stored but its processing was cut off: {why}", code)
+
+
+def interrupted(sender: str) -> Problem:
+    """A stranded payload whose sender may no longer send orders."""
+    return cut_off(f"its sender ({sender}) may no longer send orders; replay it to take it in")
+
+
+def not_resumed(error: Exception) -> Problem:
+    """A stranded payload whose taking in again failed unexpectedly."""
+    return cut_off(
+        f"taking it in again failed ({type(error).__name__}); replay it once the cause is fixed"
+    )
+
+
 def superseded(later: int) -> Problem:
-    """Why a stranded payload was not taken in again: a later delivery came after it."""
-    return Problem(
-        "body",
-        "the order was stored but its processing was cut off (the process taking it in "
-        f"stopped), and a later delivery of the same order came after it (inbox message "
-        f"{later}): taken in now it would undo that one; replay it if it should still "
-        "apply",
-        SUPERSEDED,
+    """A stranded payload a later delivery of the same order came after."""
+    return cut_off(
+        f"a later delivery of the same order came after it (inbox message {later}), which "
+        "taking it in now would undo; replay it if it should still apply",
+        code=SUPERSEDED,
     )
 
 
