@@ -54,8 +54,9 @@ class ScheduleCounts:
     """Stored order payloads never taken in (their process stopped), taken in as their
     senders."""
     intake_interrupted: int = 0
-    """Stored order payloads never taken in whose senders may no longer send orders,
-    marked failed to be replayed."""
+    """Stored order payloads never taken in, left to a person (marked failed, to be
+    replayed): their senders may no longer send orders, a later delivery of the same
+    order came after them, or taking them in broke."""
     more_due: bool = False
 
     @property

@@ -202,6 +202,8 @@ class Claimed:
     reservations: list[int]
     plan_id: int
     fulfillment_orders: list[int]
+    status: str
+    """The status the order went in with."""
 
 
 def claim(
@@ -241,6 +243,7 @@ def claim(
             reservations=list(islice(reservations, r)),
             plan_id=next(plans),
             fulfillment_orders=list(islice(fulfillment, f)),
+            status=values["status"],
         )
         for (values, _), (r, f) in zip(orders, counts, strict=True)
     ]
@@ -283,8 +286,8 @@ class Taken:
             line.backordered = line.quantity - line.allocated
             self.allocated += line.allocated
         self.backordered = sum(line.backordered for line in lines)
-        self.status_written = False
-        """The order went in with its status (else `send` writes it)."""
+        self.inserted_status = claimed.status
+        """The status the order went in with (`send` writes it again if it changed)."""
         self.plan_id = plan_id
         self.fulfillment_orders = tuple(fulfillment_number(fulfillment[w]) for w in warehouses)
         self.channel = planned.rules.channel.code
@@ -376,7 +379,7 @@ def send(
     for made, order, outcome in taken:
         for part, part_rows in zip(rows, made.rows, strict=True):
             part.extend(part_rows)
-        if not made.status_written:
+        if order.status != made.inserted_status:
             rows[STATUSES].append({"id": order.id, "status": order.status})
         if outcome is not None:
             rows[OUTCOMES].append({**outcome, "attempts": 1})

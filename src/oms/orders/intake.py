@@ -722,12 +722,11 @@ def _express(session: Session, arrivals: Sequence[_Arrival], *, actor: Principal
         [({"id": order.id, **values}, planned) for _, order, _, values, planned in staged],
         now=clock.now(),
     )
-    for (index, order, lines, values, planned), claimed in zip(staged, claims, strict=True):
+    for (index, order, lines, _, planned), claimed in zip(staged, claims, strict=True):
         if not claimed.inserted:
             continue
         taken = express.Taken(session, claimed, order, lines, planned, actor=actor)
         order.status = _derived(lines)
-        taken.status_written = values["status"] == order.status
         channel = planned.rules.channel
         with _sent_with(arrivals[index].request_id):
             taken.record(
