@@ -227,9 +227,20 @@ def _on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, proxy: Any)
         raise DisconnectionError("the pooled connection is gone") from exc
 
 
+class StaleRead(Exception):
+    """What a transaction read and counted on changed before it wrote (a concurrent
+    transaction took it): roll it back and run it again, as after a deadlock."""
+
+
+RETRIED = (DBAPIError, StaleRead)
+"""What a retry of the whole transaction may get past (`is_lock_conflict` tells)."""
+
+
 def is_lock_conflict(exc: BaseException) -> bool:
     """True for a deadlock or serialization failure that a retry of the whole
-    transaction may get past (PostgreSQL SQLSTATE 40P01 / 40001)."""
+    transaction may get past (PostgreSQL SQLSTATE 40P01 / 40001), or a `StaleRead`."""
+    if isinstance(exc, StaleRead):
+        return True
     code = getattr(getattr(exc, "orig", None), "sqlstate", None)
     return code in ("40P01", "40001")
 
@@ -260,7 +271,7 @@ class Database:
             try:
                 with self.transaction() as session:
                     return work(session)
-            except DBAPIError as exc:
+            except RETRIED as exc:
                 if attempt == attempts or not is_lock_conflict(exc):
                     raise
                 time.sleep(random.uniform(0.005, 0.05) * attempt)
@@ -276,18 +287,14 @@ class Database:
     ) -> list[R]:
         """`work` over `items`, `size` at a time, each chunk in a transaction of its own;
         what it returns for each chunk, in order. A chunk that fails on a lock conflict
-        (a deadlock with a concurrent one: it was rolled back whole) is worked again item
-        by item, each in a transaction of its own, run again as `run` does. `done(n)`:
-        n more items were committed."""
+        (a deadlock with a concurrent one, or a stale read: it was rolled back whole) is
+        worked once more whole, then, failing again, item by item, each in a transaction
+        of its own, run again as `run` does. `done(n)`: n more items were committed."""
         results: list[R] = []
         for start in range(0, len(items), size):
             chunk = items[start : start + size]
-            try:
-                with self.transaction() as session:
-                    made = work(session, chunk)
-            except DBAPIError as exc:
-                if not is_lock_conflict(exc):
-                    raise
+            made = self._chunk(chunk, work)
+            if made is None:
                 for item in chunk:
                     results += self.run(_one(work, item))
                     if done is not None:
@@ -297,6 +304,22 @@ class Database:
                 if done is not None:
                     done(len(chunk))
         return results
+
+    def _chunk(
+        self, chunk: Sequence[T], work: Callable[[Session, Sequence[T]], list[R]]
+    ) -> list[R] | None:
+        """`work` over the chunk in a transaction, tried twice; None when both attempts
+        met a lock conflict."""
+        for attempt in (1, 2):
+            try:
+                with self.transaction() as session:
+                    return work(session, chunk)
+            except RETRIED as exc:
+                if not is_lock_conflict(exc):
+                    raise
+                if attempt == 1:
+                    time.sleep(random.uniform(0.005, 0.05))
+        return None
 
     def table_names(self) -> list[str]:
         return inspect(self.engine).get_table_names()

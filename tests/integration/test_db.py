@@ -1,6 +1,6 @@
-"""The database entry point: a transaction picked as a deadlock victim runs again, a
-chunk of work so picked runs again item by item; a pooled connection that rested is
-checked before use."""
+"""The database entry point: a transaction picked as a deadlock victim (or that read
+what a concurrent one changed) runs again, a chunk of work so picked runs again whole,
+then item by item; a pooled connection that rested is checked before use."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from oms import db as database_module
-from oms.db import Database
+from oms.db import Database, StaleRead
 
 
 class Deadlocked(Exception):
@@ -59,19 +59,51 @@ def test_work_in_chunks_answers_for_every_item_in_order_each_chunk_committed(
     assert committed == [2, 2, 1]
 
 
-def test_a_chunk_chosen_as_a_deadlock_victim_is_worked_again_item_by_item(db: Database) -> None:
+def test_a_chunk_chosen_as_a_deadlock_victim_is_worked_again_whole(db: Database) -> None:
     chunks: list[list[int]] = []
     committed: list[int] = []
 
     def work(session: Session, chunk: Sequence[int]) -> list[int]:
         chunks.append(list(chunk))
-        if len(chunk) > 1 and len(chunks) == 2:
+        if len(chunks) == 2:
             raise OperationalError("UPDATE …", {}, Deadlocked())
         return [n * 10 for n in chunk]
 
     assert db.in_chunks(list(range(5)), 2, work, done=committed.append) == [0, 10, 20, 30, 40]
-    assert chunks == [[0, 1], [2, 3], [2], [3], [4]]
+    assert chunks == [[0, 1], [2, 3], [2, 3], [4]]
+    assert committed == [2, 2, 1]
+
+
+def test_a_chunk_chosen_twice_as_a_deadlock_victim_is_worked_again_item_by_item(
+    db: Database,
+) -> None:
+    chunks: list[list[int]] = []
+    committed: list[int] = []
+
+    def work(session: Session, chunk: Sequence[int]) -> list[int]:
+        chunks.append(list(chunk))
+        if chunk == [2, 3]:
+            raise OperationalError("UPDATE …", {}, Deadlocked())
+        return [n * 10 for n in chunk]
+
+    assert db.in_chunks(list(range(5)), 2, work, done=committed.append) == [0, 10, 20, 30, 40]
+    assert chunks == [[0, 1], [2, 3], [2, 3], [2], [3], [4]]
     assert committed == [2, 1, 1, 1]
+
+
+def test_work_that_read_what_a_concurrent_transaction_changed_is_run_again(
+    db: Database,
+) -> None:
+    calls: list[int] = []
+
+    def work(session: Session) -> str:
+        calls.append(1)
+        if len(calls) == 1:
+            raise StaleRead("the units were taken meanwhile")
+        return "done"
+
+    assert db.run(work) == "done"
+    assert len(calls) == 2
 
 
 def test_a_chunk_whose_commit_is_chosen_as_a_deadlock_victim_is_answered_once(
@@ -92,7 +124,7 @@ def test_a_chunk_whose_commit_is_chosen_as_a_deadlock_victim_is_answered_once(
         assert db.in_chunks([0, 1], 2, work) == [0, 10]
     finally:
         event.remove(db.sessions, "before_commit", refuse_the_first)
-    assert len(commits) == 3
+    assert len(commits) == 2, "the chunk, refused at its COMMIT, was worked again whole"
 
 
 def test_work_in_chunks_stops_at_any_other_failure(db: Database) -> None:

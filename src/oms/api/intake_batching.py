@@ -8,15 +8,16 @@ runs its chunks:
    every payload raw, with the numbers the orders would get (one statement on
    PostgreSQL) — committed before anything parses them;
 2. one transaction takes them in, in the order they came (`intake.receive_each`:
-   a run of orders the express lane may take is read, claimed and written
+   a run of orders the express lane may take is read, written and its units taken
    together; any other order runs alone in a savepoint, and a bad one is noted
    failed on its inbox message without touching the rest), and shows each order.
 
 Every caller still gets its own answer: 201 or 200 with its order, 422 with its
-problems, 409 with the reason a change was refused, 401/403 for its key. When
-step 2 fails as a whole (a deadlock between two processes' batches, or anything
-unexpected), its transaction is rolled back and each delivery is taken again on its
-own, as an unbatched request would be; the payloads stay stored either way.
+problems, 409 with the reason a change was refused, 401/403 for its key. Step 2
+that meets a lock conflict (a deadlock between two processes' batches, or a stale
+read: units the lane planned with taken meanwhile) is rolled back and run again;
+when it fails as a whole otherwise, or again and again, each delivery is taken in on
+its own, as an unbatched request would be; the payloads stay stored either way.
 
 A delivery waits for the batch ahead of it, never for a timer: one alone is taken at
 once. The batcher is an entry point: it owns its transactions (ARCHITECTURE.md rule 2).

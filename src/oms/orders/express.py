@@ -2,19 +2,30 @@
 
     (each stored raw before, in a transaction of its own, with its number)
     read    the master-data counter, the items' stock at every warehouse, the buyers
-            by e-mail, which of the orders exist already, ids      1 statement
+            by e-mail, which of the orders exist already, ids for the orders and
+            their lines                                            1 statement
     plan    in memory, order after order: routing's planner over the channel,
             warehouses and rules kept in memory (`master_data`)
-    claim   INSERT the orders ON CONFLICT (channel, external id) DO NOTHING; for
-            those that went in, their units taken on the balances (one conditional
-            UPDATE, rows locked in order), and ids drawn for their rows  1 statement
-    write   lines, reservations, ledger rows, availability marks, plans, fulfillment
-            orders and their lines, allocations, statuses, timeline, audit, outbox,
+    ids     for the reservations, plans and fulfillment orders planned  1 statement
+    write   the orders, lines, reservations, ledger rows, availability marks, plans,
+            fulfillment orders and their lines, allocations, timeline, audit, outbox,
             the inbox messages' outcomes                           1 statement
+    take    the units on the balances: one conditional UPDATE, rows locked in
+            (item, warehouse) order                                1 statement
 
 That is on PostgreSQL, where each statement is a round trip, for one order or for a
 run of a bulk chunk's; SQLite, in the process, takes a few more
-(`repository.read_for_intake`, `claim_orders`, `oms.kit.batch`).
+(`repository.read_for_intake`, `oms.kit.batch`).
+
+The balance rows are the ones every intake of the same items wants: they are taken
+last, so that each is held locked from the take to the COMMIT that follows it, not
+while the rest is written. The lane writes what its plan expects, every unit taken;
+when the take falls short of that (a concurrent order took units between the read and
+the take) or an order exists by then (a concurrent delivery of it), `send` raises
+`StaleRead` and the transaction is rolled back whole, to be run again (`Database.run`,
+`Database.in_chunks`, the intake batcher): its read then sees the units gone, or the
+order made, and plans and answers with what is there. SQLite takes its write lock at
+BEGIN, so what its read saw stays true until the take.
 
 The rows are those the general path (`intake._accept` with `allocation.allocate`)
 writes for the same order, built by the same functions (routing's `plan_values`,
@@ -23,9 +34,7 @@ by both and compares every table. What the lane does not take is decided before
 anything is written, and goes the general way: a payload with any problem, a buyer
 not named by e-mail alone or not known yet or checked for credit, an order cancelled
 as it arrives, a warehouse with a daily capacity (the day's count is another read),
-a plan that asks for review, a re-delivery. Units a concurrent order took between
-the read and the claim are tried again one group at a time, as `reserve_many` does,
-and what stays refused is backordered.
+a plan that asks for review, a re-delivery.
 """
 
 from __future__ import annotations
@@ -36,15 +45,17 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from oms.audit import AuditEntry
 from oms.auth.principal import Principal
 from oms.catalog.models import Customer, Item
+from oms.db import StaleRead
 from oms.inbox.models import InboxMessage
-from oms.inventory.batch import grant_many, granted_rows, group_totals
+from oms.inventory.batch import granted_rows, group_totals
 from oms.inventory.models import AvailabilityMark, Movement, Reservation
-from oms.kit import batch
+from oms.kit import batch, clock
 from oms.orders import allocation, credit, master_data, repository, timeline, views
 from oms.orders.master_data import ChannelData
 from oms.orders.models import OrderAllocation, OrderEvent, OrderLine, SalesOrder
@@ -76,7 +87,10 @@ AUDIT_COLUMNS = tuple(c.name for c in AuditEntry.__table__.c if c.name != "id")
 OUTBOX_COLUMNS = tuple(c.name for c in OutboxEvent.__table__.c if c.name not in ("id",))
 OUTCOME_COLUMNS = ("status", "document_id", "outcome", "errors", "processed_at")
 
+ORDER_COLUMNS = tuple(c.name for c in SalesOrder.__table__.c)
+
 WRITE = batch.Shape(
+    batch.Insert(SalesOrder, ORDER_COLUMNS),
     batch.Insert(OrderLine, LINE_COLUMNS),
     batch.Insert(Reservation, RESERVATION_COLUMNS),
     batch.Insert(Movement, MOVEMENT_COLUMNS),
@@ -85,15 +99,15 @@ WRITE = batch.Shape(
     batch.Insert(FulfillmentOrder, FULFILLMENT_COLUMNS),
     batch.Insert(FulfillmentOrderLine, (*FULFILLMENT_LINE_COLUMNS, "shipped")),
     batch.Insert(OrderAllocation, ALLOCATION_COLUMNS),
-    batch.Update(SalesOrder, ("status",)),
     batch.Insert(OrderEvent, EVENT_COLUMNS),
     batch.Insert(AuditEntry, AUDIT_COLUMNS),
     batch.Insert(OutboxEvent, OUTBOX_COLUMNS),
     batch.Update(InboxMessage, OUTCOME_COLUMNS, added=("attempts",)),
 )
-"""Everything the lane writes after the claim, in one statement on PostgreSQL."""
+"""Everything the lane writes but the take, in one statement on PostgreSQL."""
 
 (
+    ORDERS,
     LINES,
     RESERVATIONS,
     MOVEMENTS,
@@ -102,7 +116,6 @@ WRITE = batch.Shape(
     FULFILLMENT_ORDERS,
     FULFILLMENT_LINES,
     ALLOCATIONS,
-    STATUSES,
     EVENTS,
     AUDITS,
     OUTBOX,
@@ -194,91 +207,69 @@ def plan(
 
 
 @dataclass(frozen=True)
-class Claimed:
-    """What the claim gave one order: whether it went in, and its ids."""
+class Ids:
+    """The ids of one order's rows the lane writes: its reservations, plan and
+    fulfillment orders."""
 
-    inserted: bool
-    taken: set[tuple[int, int]]
     reservations: list[int]
     plan_id: int
     fulfillment_orders: list[int]
-    status: str
-    """The status the order went in with."""
 
 
-def claim(
-    session: Session,
-    orders: Sequence[tuple[Mapping[str, Any], Planned]],
-    *,
-    now: dt.datetime,
-) -> list[Claimed]:
-    """The orders in (each of its values, with its id, and its plan), their units taken,
-    ids drawn; an order not inserted exists already (a re-delivery)."""
+def ids_for(session: Session, plans: Sequence[Planned]) -> list[Ids]:
+    """Ids for the rows of the orders `plans` plan, drawn in one statement."""
     counts = [
-        (len(p.requests.wanted), len({r.warehouse_id for r in p.requests.wanted}))
-        for _, p in orders
+        (len(p.requests.wanted), len({r.warehouse_id for r in p.requests.wanted})) for p in plans
     ]
-    found = repository.claim_orders(
+    drawn = repository.draw_ids(
         session,
-        [values for values, _ in orders],
-        [
-            (values["id"], item_id, warehouse_id, units)
-            for values, p in orders
-            for item_id, warehouse_id, units in group_totals(p.requests.wanted)
-        ],
         {
             Reservation: sum(r for r, _ in counts),
-            RoutingPlan: len(orders),
+            RoutingPlan: len(plans),
             FulfillmentOrder: sum(f for _, f in counts),
         },
-        now=now,
     )
-    reservations = iter(found.ids[Reservation])
-    plans = iter(found.ids[RoutingPlan])
-    fulfillment = iter(found.ids[FulfillmentOrder])
+    reservations, fulfillment = iter(drawn[Reservation]), iter(drawn[FulfillmentOrder])
     return [
-        Claimed(
-            inserted=values["id"] in found.inserted,
-            taken=found.taken,
+        Ids(
             reservations=list(islice(reservations, r)),
-            plan_id=next(plans),
+            plan_id=plan_id,
             fulfillment_orders=list(islice(fulfillment, f)),
-            status=values["status"],
         )
-        for (values, _), (r, f) in zip(orders, counts, strict=True)
+        for (r, f), plan_id in zip(counts, drawn[RoutingPlan], strict=True)
     ]
 
 
 class Taken:
-    """What the lane made of a claimed order, and the rows it has still to write (`send`)."""
+    """What the lane made of an order it planned, and the rows it has still to write
+    (`send`)."""
 
     def __init__(
         self,
-        session: Session,
-        claimed: Claimed,
+        ids: Ids,
         order: SalesOrder,
+        values: Mapping[str, Any],
         lines: Sequence[OrderLine],
         planned: Planned,
         *,
         actor: Principal,
     ) -> None:
-        """The lines' buckets set; the rows of the reservations and ledger for the units
-        taken (those a concurrent order took are tried again group by group, as
-        `reserve_many` does), the plan, fulfillment orders and their lines, allocations."""
+        """The lines' buckets set, every unit of the plan taken; the rows of the order
+        (`values`, its status as `send` finds it), its reservations and ledger, plan,
+        fulfillment orders and their lines, allocations."""
         now = order.created_at
         requests = planned.requests
-        refusals = grant_many(session, requests.wanted, whole=claimed.taken)
         granted = granted_rows(
             requests.wanted,
-            refusals,
-            claimed.reservations[: refusals.count(None)],
+            [None] * len(requests.wanted),
+            ids.reservations,
             actor=actor,
             now=now,
         )
         reserved, refused, backordered = routing.settled(planned.plan, requests, granted.outcomes)
-        plan_id = claimed.plan_id
+        plan_id = ids.plan_id
         warehouses = sorted({r.warehouse_id for r in reserved})
-        fulfillment = dict(zip(warehouses, claimed.fulfillment_orders, strict=False))
+        fulfillment = dict(zip(warehouses, ids.fulfillment_orders, strict=False))
         by_line = {line.line_id: line for line in planned.lines}
         self.allocated = 0
         for line in lines:
@@ -286,8 +277,9 @@ class Taken:
             line.backordered = line.quantity - line.allocated
             self.allocated += line.allocated
         self.backordered = sum(line.backordered for line in lines)
-        self.inserted_status = claimed.status
-        """The status the order went in with (`send` writes it again if it changed)."""
+        self.wanted = group_totals(requests.wanted)
+        """(item id, warehouse id, units) the take is to take for it."""
+        self.values = values
         self.plan_id = plan_id
         self.fulfillment_orders = tuple(fulfillment_number(fulfillment[w]) for w in warehouses)
         self.channel = planned.rules.channel.code
@@ -371,19 +363,31 @@ class Taken:
 def send(
     session: Session, taken: Sequence[tuple[Taken, SalesOrder, Mapping[str, Any] | None]]
 ) -> None:
-    """Write the rows of orders the lane took, with their statuses and inbox outcomes, in
-    one batch (none when there are none)."""
+    """Write the orders the lane took, with their rows and inbox outcomes, in one batch,
+    then take their units (nothing when there are none). `StaleRead` when one of the
+    orders exists by now or the take falls short: the transaction is to be rolled back
+    and run again."""
     if not taken:
         return
     rows: list[list[dict[str, Any]]] = [[] for _ in WRITE.parts]
+    totals: dict[tuple[int, int], int] = {}
     for made, order, outcome in taken:
+        rows[ORDERS].append({**made.values, "id": order.id, "status": order.status})
         for part, part_rows in zip(rows, made.rows, strict=True):
             part.extend(part_rows)
-        if order.status != made.inserted_status:
-            rows[STATUSES].append({"id": order.id, "status": order.status})
         if outcome is not None:
             rows[OUTCOMES].append({**outcome, "attempts": 1})
-    WRITE.send(session, rows)
+        for item_id, warehouse_id, units in made.wanted:
+            totals[(item_id, warehouse_id)] = totals.get((item_id, warehouse_id), 0) + units
+    try:
+        WRITE.send(session, rows)
+    except IntegrityError as exc:
+        if repository.is_order_key_taken(exc):
+            raise StaleRead("an order was made by a concurrent delivery of it") from exc
+        raise
+    wanted = [(i, w, units) for (i, w), units in sorted(totals.items())]
+    if len(repository.take_units(session, wanted, now=clock.now())) < len(wanted):
+        raise StaleRead("units the plans counted on were taken by a concurrent order")
 
 
 REASON = "intake"

@@ -205,7 +205,7 @@ def receive_each(
 ) -> list[IntakeResult | ValidationFailed]:
     """`receive` for many stored payloads, in the order given; one bad order leaves the
     others alone, a failure noted on its message and returned. A run of orders the
-    express lane may take goes together (one read, one claim, one write for the run);
+    express lane may take goes together (one read, one write, one take for the run);
     every other one runs alone, in a savepoint of its own.
 
     `request_ids`: the request each message came with, for its audit rows and events
@@ -647,11 +647,13 @@ class _Lane(NamedTuple):
 
 
 def _express(session: Session, arrivals: Sequence[_Arrival], *, actor: Principal) -> _Lane:
-    """The orders the express lane takes, in one read, one claim and (when their results
-    are sent) one write for all, their writes pending (`IntakeResult.pending`); None for
-    each that goes the general way, nothing written for it: a new or credit-checked buyer,
-    a plan asking for review, an order that exists already (also when a concurrent
-    delivery made it between the read and the claim) or comes twice in `arrivals`.
+    """The orders the express lane takes, in one read, one draw of ids and (when their
+    results are sent: `express.send`) one write and one take for all, their writes pending
+    (`IntakeResult.pending`); None for each that goes the general way, nothing written
+    for it: a new or credit-checked buyer, a plan asking for review, an order that exists
+    already or comes twice in `arrivals`. (One a concurrent delivery makes between the
+    read and the write, or units a concurrent order takes meanwhile, make the send raise
+    `StaleRead`, and the transaction is run again.)
 
     The orders are planned one after the other, each on the stock the ones before left;
     the lane stops at the first it cannot take (None for it and every one after), so
@@ -674,7 +676,7 @@ def _express(session: Session, arrivals: Sequence[_Arrival], *, actor: Principal
     )
     if reading is None:
         return _Lane(results, drawn, current=False)
-    order_ids, line_ids = iter(reading.order_ids), iter(reading.line_ids)
+    order_ids, line_ids = iter(reading.ids[SalesOrder]), iter(reading.ids[OrderLine])
     available = dict(reading.available)
     seen = set(reading.existing)
     staged: list[tuple[int, SalesOrder, list[OrderLine], dict[str, Any], express.Planned]] = []
@@ -713,19 +715,12 @@ def _express(session: Session, arrivals: Sequence[_Arrival], *, actor: Principal
         )
         if planned is None:
             break
-        values["status"] = _planned_status(lines, planned)
         staged.append((index, order, lines, values, planned))
     if not staged:
         return _Lane(results, drawn, current=True)
-    claims = express.claim(
-        session,
-        [({"id": order.id, **values}, planned) for _, order, _, values, planned in staged],
-        now=clock.now(),
-    )
-    for (index, order, lines, _, planned), claimed in zip(staged, claims, strict=True):
-        if not claimed.inserted:
-            continue
-        taken = express.Taken(session, claimed, order, lines, planned, actor=actor)
+    given = express.ids_for(session, [planned for *_, planned in staged])
+    for (index, order, lines, values, planned), its in zip(staged, given, strict=True):
+        taken = express.Taken(its, order, values, lines, planned, actor=actor)
         order.status = _derived(lines)
         channel = planned.rules.channel
         with _sent_with(arrivals[index].request_id):
@@ -924,28 +919,6 @@ def _place_holds(
     if holds:
         repository.add_holds(session, holds)
     return holds
-
-
-def _planned_status(lines: Sequence[OrderLine], planned: express.Planned) -> OrderStatus:
-    """The status the order has once the claim takes every unit its plan assigns, as it
-    does for nearly every order: the order goes in with it, and only one whose claim fell
-    short has its status written again (an update of a row inserted in the same
-    transaction checks its foreign keys once more)."""
-    assigned: dict[int, int] = {}
-    for assignment in planned.requests.assignments:
-        assigned[assignment.line_key] = assigned.get(assignment.line_key, 0) + assignment.quantity
-    return status.derive(
-        [
-            status.Buckets(
-                ordered=line.quantity,
-                allocated=assigned.get(line.id, 0),
-                backordered=line.quantity - assigned.get(line.id, 0),
-            )
-            for line in lines
-        ],
-        accepted=True,
-        closed=False,
-    )
 
 
 def _derived(lines: Sequence[OrderLine]) -> OrderStatus:

@@ -28,6 +28,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session, load_only, make_transient_to_detached
 
 from oms.catalog.models import Channel, ChannelWarehouse, Customer, CustomerType, Item, Warehouse
@@ -630,14 +631,13 @@ class IntakeReading:
     """(item id, warehouse id) → units available, none below 0; absent pairs have none."""
     customers: dict[str, Customer]
     """e-mail address → the active customer with it, lowest id first (a transient copy)."""
-    order_ids: list[int]
-    line_ids: list[int]
-    """Ids drawn for the orders and their lines."""
+    ids: dict[type[Any], list[int]]
+    """Ids drawn for the rows to write, by model (`DRAWN`)."""
     existing: set[tuple[int, str]]
     """(channel id, external id) of the orders asked about that exist."""
 
 
-# How many ids to draw is read through a subquery, in the read and in the claim: the
+# How many ids to draw is read through a subquery, in the read and in `draw_ids`: the
 # planner then does not know it and plans each statement the same way for every count,
 # so PostgreSQL keeps one generic plan for it. Seen as a constant, the count made each
 # custom plan look cheaper than the generic one, and both statements were planned
@@ -649,12 +649,23 @@ class IntakeReading:
 # stale or missing (never analyzed: autovacuum off) was read through the channel's
 # whole range of the unique index, every order of the channel, on every run: the read
 # of a 100-order bulk chunk went from 2 to 24 ms over the first 20,000 orders.
-_READ_POSTGRESQL = """
-SELECT g.value, s.items, s.warehouses, s.units,
-       ARRAY(SELECT nextval(pg_get_serial_sequence('sales_orders', 'id')::regclass)
-             FROM generate_series(1, (SELECT %(orders)s::integer))),
-       ARRAY(SELECT nextval(pg_get_serial_sequence('sales_order_lines', 'id')::regclass)
-             FROM generate_series(1, (SELECT %(lines)s::integer))),
+READ_DRAWN: tuple[type[Any], ...] = (SalesOrder, OrderLine)
+"""The models whose ids the lane's read draws (`IntakeReading.ids`)."""
+DRAWN: tuple[type[Any], ...] = (Reservation, RoutingPlan, FulfillmentOrder)
+"""The models whose ids `draw_ids` draws, once the orders are planned."""
+
+
+def _nextvals(model: type[Any]) -> str:
+    """PostgreSQL: an array of `n_<table>` new ids of the model's table."""
+    table = model.__tablename__
+    return (
+        f"ARRAY(SELECT nextval(pg_get_serial_sequence('{table}', 'id')::regclass) "  # noqa: S608
+        f"FROM generate_series(1, (SELECT %(n_{table})s::integer)))"
+    )
+
+
+_READ_POSTGRESQL = f"""
+SELECT g.value, s.items, s.warehouses, s.units, {", ".join(_nextvals(m) for m in READ_DRAWN)},
        (SELECT json_agg(c) FROM unnest(%(emails)s::text[]) AS e(email)
         CROSS JOIN LATERAL (
             SELECT id, type, name, email, credit_limit FROM customers
@@ -674,11 +685,16 @@ CROSS JOIN LATERAL (
            array_agg(b.on_hand - b.reserved - b.safety_stock) AS units
     FROM inventory_balances AS b WHERE b.item_id = ANY(%(items)s::integer[])
 ) AS s
-"""
+"""  # noqa: S608
+
+
+def _largest(models: Sequence[type[Any]]) -> str:
+    """SQLite: the largest id of each model's table."""
+    return ", ".join(f"(SELECT max(id) FROM {m.__tablename__})" for m in models)  # noqa: S608
+
 
 _READ_SQLITE = (
-    "SELECT (SELECT value FROM counters WHERE name = 'master_data'), "
-    "(SELECT max(id) FROM sales_orders), (SELECT max(id) FROM sales_order_lines)",
+    f"SELECT (SELECT value FROM counters WHERE name = 'master_data'), {_largest(READ_DRAWN)}",  # noqa: S608
     "SELECT b.item_id, b.warehouse_id, b.on_hand - b.reserved - b.safety_stock "
     "FROM inventory_balances AS b JOIN json_each(?) AS wanted ON b.item_id = wanted.value",
     "SELECT id, type, name, email, credit_limit FROM customers WHERE id IN ("
@@ -701,10 +717,11 @@ def read_for_intake(
 ) -> IntakeReading:
     """The master-data counter, the items' stock at every warehouse, the buyers by e-mail,
     the orders with these (channel id, external id) keys (each looked up by the unique
-    key's index), ids
-    for `orders` orders and `lines` lines: one statement on PostgreSQL (four on SQLite, in
-    the process, whose transaction holds the one write lock: the ids after the largest)."""
+    key's index), and ids for `orders` orders of `lines` lines in all. One statement on
+    PostgreSQL (four on SQLite, in the process, whose transaction holds the one write
+    lock: the ids after the largest)."""
     connection = session.connection()
+    counts = dict(zip(READ_DRAWN, (orders, lines), strict=True))
     buyers: Sequence[Any]
     if bulk.is_postgresql(session):
         row = connection.exec_driver_sql(
@@ -714,20 +731,18 @@ def read_for_intake(
                 "emails": list(emails),
                 "channels": [c for c, _ in keys],
                 "external_ids": [e for _, e in keys],
-                "orders": orders,
-                "lines": lines,
+                **{f"n_{model.__tablename__}": n for model, n in counts.items()},
             },
         ).one()
-        generation, items, warehouses, units, order_ids, line_ids, found, known = row
+        generation, items, warehouses, units, *drawn, found, known = row
         stock: Sequence[Any] = list(zip(items or (), warehouses or (), units or (), strict=True))
         buyers = [
             (c["id"], c["type"], c["name"], c["email"], c["credit_limit"]) for c in found or ()
         ]
     else:
         head, balances, customers, exist = _READ_SQLITE
-        generation, last_order, last_line = connection.exec_driver_sql(head).one()
-        order_ids = _after(last_order, orders)
-        line_ids = _after(last_line, lines)
+        generation, *largest = connection.exec_driver_sql(head).one()
+        drawn = [_after(last, counts[m]) for m, last in zip(READ_DRAWN, largest, strict=True)]
         stock = connection.exec_driver_sql(balances, (json.dumps(list(item_ids)),)).all()
         buyers = connection.exec_driver_sql(customers, (json.dumps(list(emails)),)).all()
         known = connection.exec_driver_sql(
@@ -750,8 +765,7 @@ def read_for_intake(
             )
             for customer_id, kind, name, address, limit in buyers
         },
-        order_ids=[int(i) for i in order_ids],
-        line_ids=[int(i) for i in line_ids],
+        ids={model: [int(i) for i in ids] for model, ids in zip(READ_DRAWN, drawn, strict=True)},
         existing={(int(c), str(e)) for c, e in known or ()} & set(keys),
     )
 
@@ -761,92 +775,80 @@ def _after(last: Any, count: int) -> list[int]:
     return list(range(start, start + count))
 
 
-@dataclass(frozen=True)
-class Claim:
-    """The orders inserted, the (item id, warehouse id) totals taken on the balances for
-    them, and ids drawn for the rows to write, by model."""
-
-    inserted: set[int]
-    taken: set[tuple[int, int]]
-    ids: dict[type[Any], list[int]]
-
-
-ORDER_COLUMNS = tuple(c.name for c in cast(Table, SalesOrder.__table__).c)
-_claims: dict[str, tuple[batch.Fragment, str]] = {}
-
-
-def claim_orders(
-    session: Session,
-    orders: Sequence[Mapping[str, Any]],
-    wanted: Sequence[tuple[int, int, int, int]],
-    counts: Mapping[type[Any], int],
-    *,
-    now: dt.datetime,
-) -> Claim:
-    """Insert the orders (every column, their ids drawn: `ORDER_COLUMNS`) but those whose
-    channel and external id are taken; take on the balances, for the orders that went in,
-    the units `wanted` ((order id, item id, warehouse id, units)) where each (item,
-    warehouse) total is available, the rows locked in that order; draw `counts` ids for
-    the models named. One statement on PostgreSQL; on SQLite, which holds its one write
-    lock for the whole transaction, one per order and two."""
+def draw_ids(session: Session, counts: Mapping[type[Any], int]) -> dict[type[Any], list[int]]:
+    """Ids for `counts` rows of each model of `DRAWN`: one statement (on SQLite, whose
+    transaction holds the write lock, the ids after the largest)."""
     connection = session.connection()
-    dialect = connection.dialect
-    claim = _claims.get(dialect.name)
-    if claim is None:
-        insert_orders = batch.fragment(batch.Insert(SalesOrder, ORDER_COLUMNS), dialect, "o")
-        claim = _claims[dialect.name] = (insert_orders, _claim_sql(insert_orders))
-    insert_orders, sql = claim
-    if dialect.name == "postgresql":
-        params = cast(dict[str, Any], insert_orders.params(orders))
-        params.update(
-            wanted=json.dumps(
-                [
-                    {"order_id": o, "item_id": i, "warehouse_id": w, "units": u}
-                    for o, i, w, u in wanted
-                ]
+    row: Sequence[Any]
+    if bulk.is_postgresql(session):
+        row = connection.exec_driver_sql(
+            _DRAW_POSTGRESQL, {f"n_{m.__tablename__}": counts.get(m, 0) for m in DRAWN}
+        ).one()
+    else:
+        largest = connection.exec_driver_sql(_DRAW_SQLITE).one()
+        row = [_after(last, counts.get(m, 0)) for m, last in zip(DRAWN, largest, strict=True)]
+    return {model: [int(i) for i in ids] for model, ids in zip(DRAWN, row, strict=True)}
+
+
+_DRAW_POSTGRESQL = f"SELECT {', '.join(_nextvals(m) for m in DRAWN)}"
+_DRAW_SQLITE = f"SELECT {_largest(DRAWN)}"
+
+
+ORDER_KEY = "uq_sales_orders_channel_id_external_id"
+
+
+def is_order_key_taken(error: IntegrityError) -> bool:
+    """Whether an insert broke the unique (channel, external id) of orders."""
+    diagnosis = getattr(error.orig, "diag", None)
+    if diagnosis is not None:
+        return getattr(diagnosis, "constraint_name", None) == ORDER_KEY
+    return "sales_orders.channel_id, sales_orders.external_id" in str(error.orig)
+
+
+def take_units(
+    session: Session, wanted: Sequence[tuple[int, int, int]], *, now: dt.datetime
+) -> set[tuple[int, int]]:
+    """Take `wanted` ((item id, warehouse id, units), one for each pair) on the balances
+    where that many are available, the rows locked in (item, warehouse) order; the pairs
+    taken. One statement."""
+    if not wanted:
+        return set()
+    connection = session.connection()
+    if bulk.is_postgresql(session):
+        params: dict[str, Any] = {
+            "wanted": json.dumps(
+                [{"item_id": i, "warehouse_id": w, "units": u} for i, w, u in wanted]
             ),
-            now=now,
-            **{f"n_{model.__tablename__}": counts.get(model, 0) for model in DRAWN},
-        )
-        row = connection.exec_driver_sql(sql, params).one()
-        return Claim(
-            inserted={int(i) for i in row[0]},
-            taken={(int(i), int(w)) for i, w in row[1] or ()},
-            ids={model: [int(i) for i in ids] for model, ids in zip(DRAWN, row[2:], strict=True)},
-        )
-    inserted: set[int] = set()
-    for bound in cast(list[tuple[Any, ...]], insert_orders.params(orders)):
-        made = connection.exec_driver_sql(sql, bound).scalar()
-        if made is not None:
-            inserted.add(int(made))
-    totals: dict[tuple[int, int], int] = {}
-    for order_id, item_id, warehouse_id, units in wanted:
-        if order_id in inserted:
-            totals[(item_id, warehouse_id)] = totals.get((item_id, warehouse_id), 0) + units
-    taken: set[tuple[int, int]] = set()
-    if totals:
+            "now": now,
+        }
+        sql = _TAKE_POSTGRESQL
+    else:
         stamp = cast(Table, Balance.__table__).c.updated_at.type
-        granted = connection.exec_driver_sql(
-            _TAKE_SQLITE,
-            (
-                _sqlite_time(stamp, dialect, now),
-                json.dumps([[i, w, u] for (i, w), u in sorted(totals.items())]),
-            ),
+        sql = _TAKE_SQLITE
+        params = (  # type: ignore[assignment]
+            _sqlite_time(stamp, connection.dialect, now),
+            json.dumps([[i, w, u] for i, w, u in wanted]),
         )
-        taken = {(int(i), int(w)) for i, w in granted}
-    largest = connection.exec_driver_sql(_LARGEST_SQLITE).one()
-    return Claim(
-        inserted=inserted,
-        taken=taken,
-        ids={
-            model: _after(last, counts.get(model, 0))
-            for model, last in zip(DRAWN, largest, strict=True)
-        },
-    )
+    return {(int(i), int(w)) for i, w in connection.exec_driver_sql(sql, params)}
 
 
-DRAWN: tuple[type[Any], ...] = (Reservation, RoutingPlan, FulfillmentOrder)
-"""The models whose ids `claim_orders` draws."""
+_TAKE_POSTGRESQL = """
+WITH wanted AS (
+    SELECT * FROM json_to_recordset(%(wanted)s::json)
+        AS w(item_id integer, warehouse_id integer, units integer)
+),
+locked AS (
+    SELECT b.id, wanted.units FROM inventory_balances AS b
+    JOIN wanted ON b.item_id = wanted.item_id AND b.warehouse_id = wanted.warehouse_id
+    ORDER BY b.item_id, b.warehouse_id
+    FOR UPDATE OF b
+)
+UPDATE inventory_balances AS b
+SET reserved = b.reserved + locked.units, updated_at = %(now)s
+FROM locked
+WHERE b.id = locked.id AND b.on_hand - b.reserved - b.safety_stock >= locked.units
+RETURNING b.item_id, b.warehouse_id
+"""
 
 _TAKE_SQLITE = """
 UPDATE inventory_balances SET reserved = reserved + wanted.units, updated_at = ?
@@ -861,46 +863,6 @@ WHERE inventory_balances.item_id = wanted.item_id
       - inventory_balances.safety_stock >= wanted.units
 RETURNING inventory_balances.item_id, inventory_balances.warehouse_id
 """
-
-_LARGEST_SQLITE = "SELECT " + ", ".join(  # noqa: S608
-    f"(SELECT max(id) FROM {model.__tablename__})"  # noqa: S608
-    for model in DRAWN
-)
-
-
-def _claim_sql(insert_orders: batch.Fragment) -> str:
-    orders = f"{insert_orders.sql} ON CONFLICT (channel_id, external_id) DO NOTHING RETURNING id"
-    if not insert_orders.postgresql:
-        return orders
-    drawn = ", ".join(
-        f"ARRAY(SELECT nextval(pg_get_serial_sequence('{model.__tablename__}', 'id')::regclass) "  # noqa: S608
-        f"FROM generate_series(1, (SELECT %(n_{model.__tablename__})s::integer)))"
-        for model in DRAWN
-    )
-    return f"""
-WITH o AS ({orders}),
-wanted AS (
-    SELECT w.item_id, w.warehouse_id, sum(w.units)::integer AS units
-    FROM json_to_recordset(%(wanted)s::json)
-        AS w(order_id integer, item_id integer, warehouse_id integer, units integer)
-    WHERE w.order_id IN (SELECT id FROM o)
-    GROUP BY w.item_id, w.warehouse_id
-),
-locked AS (
-    SELECT b.id, wanted.units FROM inventory_balances AS b
-    JOIN wanted ON b.item_id = wanted.item_id AND b.warehouse_id = wanted.warehouse_id
-    ORDER BY b.item_id, b.warehouse_id
-    FOR UPDATE OF b
-),
-taken AS (
-    UPDATE inventory_balances AS b
-    SET reserved = b.reserved + locked.units, updated_at = %(now)s
-    FROM locked
-    WHERE b.id = locked.id AND b.on_hand - b.reserved - b.safety_stock >= locked.units
-    RETURNING b.item_id, b.warehouse_id
-)
-SELECT ARRAY(SELECT id FROM o), ARRAY(SELECT ARRAY[item_id, warehouse_id] FROM taken), {drawn}
-"""  # noqa: S608
 
 
 def _sqlite_time(kind: Any, dialect: Any, value: dt.datetime) -> Any:

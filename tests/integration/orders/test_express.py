@@ -16,7 +16,8 @@ from oms.auth.principal import SYSTEM
 from oms.catalog import customers, items
 from oms.catalog.models import Item
 from oms.catalog.schemas import CustomerCreate, ItemUpdate
-from oms.db import Database
+from oms.db import Database, StaleRead
+from oms.inbox.models import InboxMessage
 from oms.orders import express, intake, master_data, repository, views
 from oms.orders.models import SalesOrder
 from tests.integration.catalog import factories as catalog_data
@@ -380,28 +381,61 @@ def test_the_lane_finds_an_existing_order_by_its_channel_and_external_id_togethe
 
 
 @pytest.fixture
-def taken_before_the_claim(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
-    """Once called: a concurrent order takes every unit in stock between the lane's read
-    and its claim."""
-    claim = express.claim
+def taken_before_the_take(db: Database, monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Once called: the next time the lane takes units, every unit in stock is taken
+    just before, by a concurrent order that commits (PostgreSQL: another connection) or,
+    on SQLite, where nothing else writes while a transaction holds the write lock, in
+    the lane's own transaction."""
+    take = repository.take_units
 
-    def taken_first(session: Any, orders: Any, *, now: Any) -> Any:
-        session.execute(text("UPDATE inventory_balances SET reserved = on_hand"))
-        return claim(session, orders, now=now)
+    def taken_first(session: Any, wanted: Any, *, now: Any) -> Any:
+        monkeypatch.setattr(repository, "take_units", take)
+        drain = text("UPDATE inventory_balances SET reserved = on_hand")
+        if db.dialect == "postgresql":
+            with db.transaction() as other:
+                other.execute(drain)
+        else:
+            session.execute(drain)
+        return take(session, wanted, now=now)
 
-    return lambda: monkeypatch.setattr(express, "claim", taken_first)
+    return lambda: monkeypatch.setattr(repository, "take_units", taken_first)
 
 
-def test_an_order_whose_units_another_took_before_the_claim_is_stored_backordered(
-    db: Database, taken_before_the_claim: Callable[[], None]
+def test_a_take_that_falls_short_is_a_stale_read_and_leaves_nothing_written(
+    db: Database, taken_before_the_take: Callable[[], None]
 ) -> None:
     _prepared(db)
     deliver(db, payload("warm-up", lines=[("XYZ-9", 1)]))
-    taken_before_the_claim()
-    with _counting_the_lane() as taken:
-        result = deliver(db, payload("late", lines=[("XYZ-9", 2)]))
+    with db.transaction() as session:
+        [inbox_id] = intake.store(
+            session, [json.dumps(payload("late"))], source="test", actor=SYSTEM
+        )
+    taken_before_the_take()
 
-    assert taken == [1]
+    with pytest.raises(StaleRead), db.transaction() as session:
+        intake.receive(session, inbox_id, json.dumps(payload("late")), actor=SYSTEM)
+
+    with db.transaction() as session:
+        assert session.scalar(select(SalesOrder).where(SalesOrder.external_id == "late")) is None
+        message = session.get(InboxMessage, inbox_id)
+        assert message is not None
+        assert message.status == "received"
+
+
+@pytest.mark.postgres_only
+def test_an_order_whose_units_another_took_before_the_take_is_stored_backordered_when_run_again(
+    db: Database, taken_before_the_take: Callable[[], None]
+) -> None:
+    _prepared(db)
+    deliver(db, payload("warm-up", lines=[("XYZ-9", 1)]))
+    body = json.dumps(payload("late", lines=[("XYZ-9", 2)]))
+    with db.transaction() as session:
+        [inbox_id] = intake.store(session, [body], source="test", actor=SYSTEM)
+    taken_before_the_take()
+    with _counting_the_lane() as taken:
+        result = db.run(lambda session: intake.receive(session, inbox_id, body, actor=SYSTEM))
+
+    assert taken == [1, 1], "the lane's first send fell short; the second took the order"
     assert [(line.allocated, line.backordered) for line in result.lines] == [(0, 2)]
     with db.transaction() as session:
         stored = session.scalar(select(SalesOrder).where(SalesOrder.id == result.order.id))
@@ -409,8 +443,9 @@ def test_an_order_whose_units_another_took_before_the_claim_is_stored_backordere
         assert stored.status == result.order.status == "backordered"
 
 
+@pytest.mark.postgres_only
 def test_orders_taken_together_whose_units_another_took_are_each_stored_with_their_status(
-    db: Database, taken_before_the_claim: Callable[[], None]
+    db: Database, taken_before_the_take: Callable[[], None]
 ) -> None:
     _prepared(db)
     deliver(db, payload("warm-up", lines=[("ABC-1", 1)]))
@@ -420,11 +455,15 @@ def test_orders_taken_together_whose_units_another_took_are_each_stored_with_the
     ]
     with db.transaction() as session:
         ids = intake.store(session, bodies, source="test", actor=SYSTEM)
-    taken_before_the_claim()
-    with _counting_the_lane() as taken, db.transaction() as session:
-        results = intake.receive_each(session, list(zip(ids, bodies, strict=True)), actor=SYSTEM)
+    taken_before_the_take()
+    with _counting_the_lane() as taken:
+        results = db.run(
+            lambda session: intake.receive_each(
+                session, list(zip(ids, bodies, strict=True)), actor=SYSTEM
+            )
+        )
 
-    assert taken == [2]
+    assert taken == [2, 2]
     shown = [
         (r.order.external_id, str(r.order.status)) for r in results if not isinstance(r, Exception)
     ]
@@ -436,3 +475,29 @@ def test_orders_taken_together_whose_units_another_took_are_each_stored_with_the
         ).all()
     assert shown == [("short", "backordered"), ("never", "backordered")]
     assert [(e, str(s)) for e, s in stored] == shown
+
+
+@pytest.mark.postgres_only
+def test_an_order_a_concurrent_delivery_made_before_the_write_is_a_stale_read_then_a_duplicate(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _prepared(db)
+    deliver(db, payload("warm-up", lines=[("XYZ-9", 1)]))
+    body = json.dumps(payload("twice", lines=[("XYZ-9", 1)]))
+    with db.transaction() as session:
+        first, second = intake.store_numbered(session, [body, body], source="test", actor=SYSTEM)
+    send = express.send
+
+    def made_meanwhile(session: Any, orders: Any) -> None:
+        monkeypatch.setattr(express, "send", send)
+        with db.transaction() as other:
+            intake.receive(other, first[0], body, actor=SYSTEM, number=first[1])
+        send(session, orders)
+
+    monkeypatch.setattr(express, "send", made_meanwhile)
+    with pytest.raises(StaleRead), db.transaction() as session:
+        intake.receive(session, second[0], body, actor=SYSTEM, number=second[1])
+    with db.transaction() as session:
+        again = intake.receive(session, second[0], body, actor=SYSTEM, number=second[1])
+
+    assert again.outcome == intake.Outcome.DUPLICATE

@@ -280,8 +280,9 @@ def create_orders(raw: RawBody, actor: Writer, db: DatabaseDep) -> BulkOut:
     stored = [
         (inbox_id, body, number) for (inbox_id, number), body in zip(kept, bodies, strict=True)
     ]
-    # Orders of one chunk lock balance rows order by order, so two concurrent bulk
-    # requests can deadlock: such a chunk is taken in again an order at a time.
+    # Orders of a chunk that go the general way lock balance rows order by order, so two
+    # concurrent bulk requests can deadlock, and the lane's take can find units another
+    # took: such a chunk is run again, then taken in an order at a time.
     outcomes = db.in_chunks(stored, CHUNK, partial(intake.receive_numbered, actor=actor))
     results = [
         _bulk_result(index, inbox_id, outcome)
