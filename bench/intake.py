@@ -17,6 +17,10 @@ warehouses and `--skus` items with more stock than the run can take, starts
   time (one per worker; `--bulk-concurrency`), `--bulk-requests` of them;
   orders/s.
 
+On a PostgreSQL server that runs no autovacuum (this machine's), the tables that
+changed are analyzed every two seconds while the server runs, as autovacuum would
+(`Database.analyze_stale`).
+
 For each, the CPU it cost an order: the API processes', PostgreSQL's and the rest of
 the machine's (the load generator, the OS), from /proc, with how many of the cores
 were busy: what limits a figure is read there.
@@ -50,6 +54,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -280,6 +285,43 @@ def profiled(process: subprocess.Popen[bytes], out: Path | None, seconds: float)
         yield
     finally:
         spy.wait(timeout=seconds + 60)
+
+
+STATISTICS_EVERY = 2.0
+
+
+@contextlib.contextmanager
+def statistics_kept(url: str) -> Iterator[None]:
+    """While the block runs, ANALYZE the tables that changed every `STATISTICS_EVERY`
+    seconds, when the server runs no autovacuum (`Database.analyze_stale`, which `oms
+    worker` runs every minute): the run starts from empty tables that grow by thousands
+    of rows a second, and plans made while they were empty would read them whole."""
+    database = Database(url)
+    stop = threading.Event()
+
+    def keep() -> None:
+        while not stop.wait(STATISTICS_EVERY):
+            database.analyze_stale()
+
+    database.analyze_stale()
+    if _autovacuum_off(database):
+        every = f"{STATISTICS_EVERY:.0f} s"
+        print(f"the server runs no autovacuum: changed tables analyzed every {every}", flush=True)
+    thread = threading.Thread(target=keep, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        database.dispose()
+
+
+def _autovacuum_off(database: Database) -> bool:
+    if database.dialect != "postgresql":
+        return False
+    with database.engine.connect() as connection:
+        return connection.exec_driver_sql("SHOW autovacuum").scalar() == "off"
 
 
 # -- CPU -----------------------------------------------------------------------------------
@@ -588,7 +630,7 @@ def measure(backend: str, args: argparse.Namespace) -> list[Result]:
     with databases[backend]() as url:
         secret = seed(url, skus, args.existing)
         orders = Orders(skus, run=uuid.uuid4().hex[:6])
-        with server(url) as (base, process):
+        with server(url) as (base, process), statistics_kept(url):
             warm = asyncio.run(
                 single_orders(
                     base, secret, orders, concurrency=4, seconds=1.5, backend=f"{backend} warm-up"

@@ -154,3 +154,40 @@ def test_a_rested_connection_the_server_dropped_is_replaced_before_use(
         assert now != dropped
     finally:
         fresh.dispose()
+
+
+@pytest.mark.postgres_only
+def test_tables_that_changed_are_analyzed_when_the_server_runs_no_autovacuum(
+    db: Database,
+) -> None:
+    with db.engine.connect() as connection:
+        autovacuum = connection.exec_driver_sql("SHOW autovacuum").scalar_one()
+    db.analyze_stale()
+    with db.engine.connect() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO counters (name, value) "
+            "SELECT 'analyzed-' || n, n FROM generate_series(1, 200) AS n"
+        )
+        connection.exec_driver_sql("SELECT pg_stat_force_next_flush()")
+        connection.commit()
+
+    analyzed = db.analyze_stale()
+
+    if autovacuum == "on":
+        assert analyzed == [], "autovacuum analyzes what changed"
+        return
+    assert "counters" in analyzed
+    with db.engine.connect() as connection:
+        stats = connection.exec_driver_sql(
+            "SELECT n_mod_since_analyze, last_analyze IS NOT NULL FROM pg_stat_user_tables "
+            "WHERE relname = 'counters'"
+        ).one()
+    assert stats == (0, True)
+    assert db.analyze_stale() == [], "nothing changed since"
+
+
+def test_nothing_is_analyzed_on_sqlite(db: Database) -> None:
+    if db.dialect != "sqlite":
+        pytest.skip("the SQLite half's")
+
+    assert db.analyze_stale() == []

@@ -4,8 +4,9 @@ Each turn runs the scheduled jobs (availability publication, reservation
 expiry: `schedules.run_due`), then one relay pass, which delivers what those
 jobs recorded; when the pass found a full batch it goes again at once, else it
 waits `worker_poll_seconds`. Now and then it also purges expired idempotency
-keys. A failing turn is logged and the loop goes on: the worker must outlive
-a database restart.
+keys and, on a PostgreSQL server that runs no autovacuum, analyzes the tables that
+changed (`Database.analyze_stale`). A failing turn is logged and the loop goes on:
+the worker must outlive a database restart.
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ from oms.jobs import relay, schedules
 log = structlog.get_logger("oms.worker")
 
 PURGE_EVERY_SECONDS = 600.0
+STATISTICS_EVERY_SECONDS = 60.0
+"""How often the worker looks for tables to ANALYZE when the server runs no autovacuum
+(autovacuum's own default pause)."""
 ERROR_PAUSE_SECONDS = 5.0
 
 
@@ -40,6 +44,7 @@ class WorkerLoop:
         self.settings = settings
         self.relay_name = relay_name or relay.default_relay_name()
         self._next_purge = 0.0
+        self._next_statistics = 0.0
 
     def turn(self, client: httpx.Client) -> relay.RelayCounts:
         """The scheduled jobs, one relay pass, and the idempotency purge when it is due."""
@@ -57,6 +62,11 @@ class WorkerLoop:
                 purged = idempotency.purge_expired(session)
             if purged:
                 log.info("idempotency_keys_purged", count=purged)
+        if time.monotonic() >= self._next_statistics:
+            self._next_statistics = time.monotonic() + STATISTICS_EVERY_SECONDS
+            analyzed = self.database.analyze_stale()
+            if analyzed:
+                log.info("tables_analyzed", tables=analyzed)
         return counts
 
     def run(self, stop: threading.Event) -> None:
