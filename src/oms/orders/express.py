@@ -7,11 +7,12 @@
     plan    in memory, order after order: routing's planner over the channel,
             warehouses and rules kept in memory (`master_data`)
     ids     for the reservations, plans and fulfillment orders planned  1 statement
-    write   the orders, lines, reservations, ledger rows, availability marks, plans,
-            fulfillment orders and their lines, allocations, timeline, audit, outbox,
-            the inbox messages' outcomes                           1 statement
-    take    the units on the balances: one conditional UPDATE, rows locked in
-            (item, warehouse) order                                1 statement
+    write   the orders, lines, reservations, ledger rows, plans, fulfillment orders
+            and their lines, allocations, timeline, audit, outbox, the inbox
+            messages' outcomes                                     1 statement
+    take    the units on the balances (one conditional UPDATE, rows locked in
+            (item, warehouse) order), then the items' availability marks
+                                                                   1 statement
 
 That is on PostgreSQL, where each statement is a round trip, for one order or for a
 run of a bulk chunk's; SQLite, in the process, takes a few more
@@ -19,10 +20,14 @@ run of a bulk chunk's; SQLite, in the process, takes a few more
 
 The balance rows are the ones every intake of the same items wants: they are taken
 last, so that each is held locked from the take to the COMMIT that follows it, not
-while the rest is written. The lane writes what its plan expects, every unit taken;
-when the take falls short of that (a concurrent order took units between the read and
-the take) or an order exists by then (a concurrent delivery of it), `send` raises
-`StaleRead` and the transaction is rolled back whole, to be run again (`Database.run`,
+while the rest is written. The items' availability marks come after the balances, as
+in every other reservation: the other way round, a lane order waiting for a balance
+row while holding a mark a reservation wanted next would deadlock with it.
+
+The lane writes what its plan expects, every unit taken; when the take falls short
+of that (a concurrent order took units between the read and the take) or an order
+exists by then (a concurrent delivery of it), `send` raises `StaleRead` and the
+transaction is rolled back whole, to be run again (`Database.run`,
 `Database.in_chunks`, the intake batcher): its read then sees the units gone, or the
 order made, and plans and answers with what is there. SQLite takes its write lock at
 BEGIN, so what its read saw stays true until the take.
@@ -54,7 +59,7 @@ from oms.catalog.models import Customer, Item
 from oms.db import StaleRead
 from oms.inbox.models import InboxMessage
 from oms.inventory.batch import granted_rows, group_totals
-from oms.inventory.models import AvailabilityMark, Movement, Reservation
+from oms.inventory.models import Movement, Reservation
 from oms.kit import batch, clock
 from oms.orders import allocation, credit, master_data, repository, timeline, views
 from oms.orders.master_data import ChannelData
@@ -94,7 +99,6 @@ WRITE = batch.Shape(
     batch.Insert(OrderLine, LINE_COLUMNS),
     batch.Insert(Reservation, RESERVATION_COLUMNS),
     batch.Insert(Movement, MOVEMENT_COLUMNS),
-    batch.Insert(AvailabilityMark, ("item_id", "marked_at"), skip_conflicts=True),
     batch.Insert(RoutingPlan, PLAN_COLUMNS),
     batch.Insert(FulfillmentOrder, FULFILLMENT_COLUMNS),
     batch.Insert(FulfillmentOrderLine, (*FULFILLMENT_LINE_COLUMNS, "shipped")),
@@ -111,7 +115,6 @@ WRITE = batch.Shape(
     LINES,
     RESERVATIONS,
     MOVEMENTS,
-    MARKS,
     PLANS,
     FULFILLMENT_ORDERS,
     FULFILLMENT_LINES,
@@ -288,7 +291,6 @@ class Taken:
         self.rows[LINES] = [_line_row(line) for line in lines]
         self.rows[RESERVATIONS] = granted.reservations
         self.rows[MOVEMENTS] = granted.movements
-        self.rows[MARKS] = [{"item_id": i, "marked_at": now} for i in sorted(granted.items)]
         self.rows[PLANS] = [
             {
                 "id": plan_id,

@@ -5,6 +5,8 @@ ids and the rows' own ids aside)."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -501,3 +503,109 @@ def test_an_order_a_concurrent_delivery_made_before_the_write_is_a_stale_read_th
         again = intake.receive(session, second[0], body, actor=SYSTEM, number=second[1])
 
     assert again.outcome == intake.Outcome.DUPLICATE
+
+
+@pytest.mark.postgres_only
+def test_the_lane_marks_an_item_after_taking_its_units_as_a_reservation_does(
+    db: Database,
+) -> None:
+    """A reservation locks the balance row, then marks the item; were the lane to mark it
+    before taking the units, each would wait for the other (a deadlock)."""
+    _prepared(db)
+    deliver(db, payload("warm-up", lines=[("XYZ-9", 1)]))
+    with db.transaction() as session:
+        session.execute(text("DELETE FROM availability_marks"))  # published meanwhile
+    body = json.dumps(payload("lane", lines=[("ABC-1", 1)]))
+    with db.transaction() as session:
+        [(inbox_id, number)] = intake.store_numbered(session, [body], source="test", actor=SYSTEM)
+    balance_locked, lane_started = threading.Event(), threading.Event()
+    errors: list[BaseException] = []
+
+    def reservation() -> None:
+        try:
+            with db.transaction() as session:
+                session.execute(
+                    text(
+                        "SELECT b.id FROM inventory_balances AS b JOIN items AS i "
+                        "ON i.id = b.item_id WHERE i.sku = 'ABC-1' FOR UPDATE OF b"
+                    )
+                )
+                balance_locked.set()
+                lane_started.wait(10)
+                time.sleep(0.3)  # the lane, meanwhile, writes its order and waits
+                session.execute(
+                    text(
+                        "INSERT INTO availability_marks (item_id, marked_at) "
+                        "SELECT id, now() FROM items WHERE sku = 'ABC-1' ON CONFLICT DO NOTHING"
+                    )
+                )
+        except BaseException as exc:
+            errors.append(exc)
+
+    def lane() -> None:
+        try:
+            with db.transaction() as session:
+                lane_started.set()
+                intake.receive(session, inbox_id, body, actor=SYSTEM, number=number)
+        except BaseException as exc:
+            errors.append(exc)
+
+    first = threading.Thread(target=reservation)
+    first.start()
+    assert balance_locked.wait(10)
+    second = threading.Thread(target=lane)
+    second.start()
+    first.join(15)
+    second.join(15)
+
+    assert errors == []
+    with db.transaction() as session:
+        made = session.scalar(select(SalesOrder).where(SalesOrder.external_id == "lane"))
+        assert made is not None
+        assert made.status == "allocated"
+
+
+@pytest.mark.postgres_only
+def test_an_order_whose_concurrent_delivery_is_being_written_waits_for_it_then_is_a_duplicate(
+    db: Database,
+) -> None:
+    _prepared(db)
+    deliver(db, payload("warm-up", lines=[("XYZ-9", 1)]))
+    body = json.dumps(payload("twice", lines=[("ABC-1", 1)]))
+    with db.transaction() as session:
+        first, second = intake.store_numbered(session, [body, body], source="test", actor=SYSTEM)
+    written, release = threading.Event(), threading.Event()
+    outcomes: list[object] = []
+
+    def other() -> None:
+        with db.transaction() as session:
+            intake.receive(session, first[0], body, actor=SYSTEM, number=first[1])
+            written.set()
+            release.wait(10)
+
+    def ours() -> None:
+        try:
+            outcomes.append(
+                db.run(
+                    lambda session: (
+                        intake.receive(
+                            session, second[0], body, actor=SYSTEM, number=second[1]
+                        ).outcome
+                    )
+                )
+            )
+        except BaseException as exc:
+            outcomes.append(exc)
+
+    writer = threading.Thread(target=other)
+    writer.start()
+    assert written.wait(10)
+    waiting = threading.Thread(target=ours)
+    waiting.start()
+    time.sleep(0.3)
+    assert waiting.is_alive(), "its write waits for the other's order, not yet committed"
+    release.set()
+    writer.join(10)
+    waiting.join(10)
+
+    assert outcomes == [intake.Outcome.DUPLICATE]

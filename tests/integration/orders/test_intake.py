@@ -356,11 +356,11 @@ channel, warehouses, rules and items are kept in memory (an earlier order read t
 store raw with its number drawn (1); the master-data counter, the stock, the buyer,
 whether the order exists, ids for the order and its lines (1); ids for its
 reservations, plan and fulfillment order, once planned (1); the order and every other
-row — lines, reservations, ledger, availability marks, plan, fulfillment order and
-lines, allocations, timeline, audit, outbox, inbox outcome — (1); its units taken on
-the balances, last (1). On PostgreSQL each is a round trip; SQLite, in the process,
-takes the store in 2 and the read in 4, and writes the 13 kinds of row one executemany
-each."""
+row — lines, reservations, ledger, plan, fulfillment order and lines, allocations,
+timeline, audit, outbox, inbox outcome — (1); its units taken on the balances, last,
+and its items marked for availability (1). On PostgreSQL each is a round trip; SQLite,
+in the process, takes the store in 2, the read in 4 and the take in 2, and writes the
+12 kinds of row one executemany each."""
 
 
 def test_intake_of_a_three_line_order_costs_a_fixed_number_of_statements(
