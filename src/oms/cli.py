@@ -214,8 +214,8 @@ def prepare(database: Database, settings: Settings) -> None:
             f"[cyan]{generated}[/cyan] (shown once; set OMS_ADMIN_PASSWORD to choose it)"
         )
     if first_start and settings.load_demo:
-        with database.transaction() as session:
-            summary = demo.load(session)
+        # Run again whole if it met a lock conflict or a stale read (loading is idempotent).
+        summary = database.run(demo.load)
         console.print(f"Demo data loaded: {summary}")
 
 
@@ -540,8 +540,8 @@ def demo_load() -> None:
 
     database = _database()
     try:
-        with database.transaction() as session:
-            summary = demo.load(session)
+        # Run again whole if it met a lock conflict or a stale read (loading is idempotent).
+        summary = database.run(demo.load)
     except OmsError as exc:
         raise _fail(exc) from exc
     console.print(f"Demo data loaded: {summary}")

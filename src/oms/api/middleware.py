@@ -20,8 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oms import idempotency
 from oms.api.metrics import Metrics
-from oms.api.problems import problem_response, server_error
-from oms.db import Database
+from oms.api.problems import contended, problem_response, server_error
+from oms.db import Database, is_lock_conflict
 
 log = structlog.get_logger("oms.api")
 REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
@@ -87,7 +87,15 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
+        except Exception as exc:
+            if is_lock_conflict(exc):
+                # Contention outlasted every retry (a deadlock each time, stock taken
+                # under it each time): nothing of the attempt was kept; try again shortly.
+                log.warning("request_contended", path=scope["path"], error=str(exc)[:200])
+                if not started_response:
+                    await contended(Request(scope))(scope, receive, send_with_id)
+                    return
+                raise
             log.exception("unhandled_error", path=scope["path"])
             if not started_response:
                 await server_error(Request(scope))(scope, receive, send_with_id)

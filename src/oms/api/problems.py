@@ -126,6 +126,23 @@ def server_error(request: Request) -> JSONResponse:
     )
 
 
+RETRY_AFTER_SECONDS = 1
+
+
+def contended(request: Request) -> JSONResponse:
+    """The 503 problem for work that met a lock conflict on every attempt: nothing of it
+    was kept, and the same request may be sent again."""
+    return problem_response(
+        request,
+        status=503,
+        code="server.contended",
+        title="Service Unavailable",
+        detail="Concurrent requests changed what this one read, on every attempt; nothing "
+        "was kept. Send it again.",
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     # `RequestContext` has logged the failure and answered it already, with its request id;
     # Starlette still asks this handler, whose answer then goes unsent.

@@ -19,7 +19,7 @@ from sqlalchemy.exc import DBAPIError
 
 from oms.auth.principal import SYSTEM
 from oms.config import Settings
-from oms.db import Database
+from oms.db import Database, StaleRead
 from oms.errors import ValidationFailed
 from oms.fulfillment import release
 from oms.inventory import availability, reservations
@@ -128,9 +128,10 @@ def _resume_stranded(database: Database) -> tuple[int, int, bool]:
             with database.transaction() as session:
                 [number] = intake.draw_numbers(session, 1)
             outcome = database.run(partial(intake.resume, message_id=message_id, number=number))
-        except DBAPIError:
-            # The database failed us (a lost connection, a lock held too long): the
-            # payload stays stranded for the next tick.
+        except (DBAPIError, StaleRead):
+            # The database failed us (a lost connection, a lock held too long, stock
+            # taken under it again and again): the payload stays stranded for the next
+            # tick.
             log.exception("stranded_intake_resume_failed", inbox_id=message_id)
             continue
         except Exception as exc:

@@ -8,12 +8,18 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from structlog.testing import capture_logs
 
+from oms.db import StaleRead
+
 
 @pytest.fixture
 def failing_app(app: FastAPI) -> FastAPI:
     @app.get("/api/v1/broken")
     def broken() -> None:
         raise RuntimeError("a bug")
+
+    @app.post("/api/v1/contended")
+    def contended() -> None:
+        raise StaleRead("units taken by a concurrent order on every attempt")
 
     return app
 
@@ -82,3 +88,24 @@ def test_the_request_log_line_of_an_order_refused_names_who_sent_it(
     assert answer.status_code == 422
     [line] = [line for line in logs if line["event"] == "request"]
     assert line["principal"].endswith(":test-admin")
+
+
+def test_work_that_met_a_lock_conflict_on_every_attempt_is_a_503_to_send_again(
+    failing_app: FastAPI,
+) -> None:
+    with (
+        TestClient(failing_app, raise_server_exceptions=False) as client,
+        capture_logs(processors=[structlog.contextvars.merge_contextvars]) as logs,
+    ):
+        response = client.post("/api/v1/contended", headers={"X-Request-ID": "trace-503"})
+
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    assert response.headers["content-type"] == "application/problem+json"
+    assert (response.json()["code"], response.json()["request_id"]) == (
+        "server.contended",
+        "trace-503",
+    )
+    assert [line["event"] for line in logs if line["log_level"] in ("error", "warning")] == [
+        "request_contended"
+    ]

@@ -17,7 +17,7 @@ from oms.auth import repository as auth_repository
 from oms.auth import service as auth
 from oms.auth.principal import CLI_OPERATOR, SYSTEM, Principal
 from oms.config import Settings
-from oms.db import Database
+from oms.db import Database, StaleRead
 from oms.inbox import service as inbox
 from oms.inventory import balances, ledger, reservations
 from oms.inventory.models import ReservationStatus
@@ -333,6 +333,29 @@ def test_a_stranded_payload_that_cannot_be_taken_in_is_marked_failed_and_the_res
     assert "RuntimeError" in left_to_a_person(stocked, broken)["message"]
     with stocked.transaction() as session:
         assert str(inbox.get(session, fine).status) == "accepted"
+
+
+def test_a_stranded_payload_whose_stock_is_taken_under_it_again_and_again_waits_for_the_next_tick(
+    stocked: Database,
+    settings: Settings,
+    manual_clock: ManualClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    shop = sender(stocked)
+    contended = stored_order_payload(stocked, "S-1", actor=shop)
+    manual_clock.advance(6 * 60)
+
+    def always_stale(session: Session, message_id: int, *, number: str) -> object:
+        raise StaleRead("units taken by a concurrent order")
+
+    monkeypatch.setattr(intake, "resume", always_stale)
+    monkeypatch.setattr("oms.db.time.sleep", lambda _seconds: None)
+
+    counts = schedules.run_due(stocked, settings)
+
+    assert (counts.intake_resumed, counts.intake_interrupted) == (0, 0)
+    with stocked.transaction() as session:
+        assert str(inbox.get(session, contended).status) == "received"
 
 
 def test_a_stranded_payload_a_later_delivery_of_its_order_came_after_is_left_to_a_person(
