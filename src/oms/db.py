@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import orjson
+import structlog
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, inspect, make_url
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -35,6 +36,8 @@ NAMING_CONVENTION = {
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+log = structlog.get_logger("oms.db")
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 POSTGRES_POOL_SIZE = 20
@@ -322,29 +325,42 @@ class Database:
         return None
 
     def analyze_stale(self) -> list[str]:
-        """On a PostgreSQL server that runs no autovacuum, ANALYZE the tables whose rows
-        changed as much as autovacuum's own rule asks for (50 rows and a tenth of the
-        table, its defaults); the tables analyzed. Elsewhere, nothing.
+        """On a PostgreSQL server that runs no autovacuum, `analyze_changed`; the tables
+        analyzed. Elsewhere, nothing.
 
         Without statistics the planner guesses a table's size from when a statement was
         first planned: a prepared statement's generic plan, made while a table was
         small, kept reading it whole (a bulk chunk's inbox update scanned every stored
         payload, and intake slowed by half over its first 20,000 orders). ANALYZE also
         makes the statements that read a table planned again."""
-        if self.dialect != "postgresql":
+        if self.dialect != "postgresql" or self._autovacuum_runs():
             return []
+        return self.analyze_changed()
+
+    def analyze_changed(self) -> list[str]:
+        """ANALYZE, one at a time, the tables of the current schema this role owns whose
+        rows changed as much as autovacuum's own rule asks for (50 rows and a tenth of the
+        table, its defaults), skipping one another process holds locked; the tables
+        analyzed (PostgreSQL only)."""
+        analyzed = []
         with self.engine.connect() as connection:
-            if connection.exec_driver_sql("SHOW autovacuum").scalar() == "on":
-                return []
-            stale = [
-                str(name)
-                for (name,) in connection.exec_driver_sql(_STALE_TABLES, {"schema": "public"})
-            ]
+            connection = connection.execution_options(isolation_level="AUTOCOMMIT")
+            stale = connection.exec_driver_sql(_STALE_TABLES).all()
             quote = connection.dialect.identifier_preparer.quote
-            for name in stale:
-                connection.exec_driver_sql(f"ANALYZE {quote(name)}")
-            connection.commit()
-        return stale
+            for schema, name in stale:
+                try:
+                    connection.exec_driver_sql(
+                        f"ANALYZE (SKIP_LOCKED) {quote(schema)}.{quote(name)}"
+                    )
+                except DBAPIError:
+                    log.warning("table_not_analyzed", table=name, exc_info=True)
+                else:
+                    analyzed.append(str(name))
+        return analyzed
+
+    def _autovacuum_runs(self) -> bool:
+        with self.engine.connect() as connection:
+            return connection.exec_driver_sql("SHOW autovacuum").scalar() == "on"
 
     def table_names(self) -> list[str]:
         return inspect(self.engine).get_table_names()
@@ -354,8 +370,10 @@ class Database:
 
 
 _STALE_TABLES = """
-SELECT s.relname FROM pg_stat_user_tables AS s JOIN pg_class AS c ON c.oid = s.relid
-WHERE s.schemaname = %(schema)s
+SELECT s.schemaname, s.relname FROM pg_stat_user_tables AS s
+JOIN pg_class AS c ON c.oid = s.relid
+WHERE s.schemaname = current_schema()
+  AND pg_has_role(c.relowner, 'USAGE')
   AND s.n_mod_since_analyze > 50 + 0.1 * greatest(c.reltuples, s.n_live_tup, 0)
 ORDER BY s.relname
 """

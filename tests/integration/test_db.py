@@ -91,6 +91,21 @@ def test_a_chunk_chosen_twice_as_a_deadlock_victim_is_worked_again_item_by_item(
     assert committed == [2, 1, 1, 1]
 
 
+def test_a_chunk_that_read_what_a_concurrent_transaction_changed_is_worked_again_whole(
+    db: Database,
+) -> None:
+    chunks: list[list[int]] = []
+
+    def work(session: Session, chunk: Sequence[int]) -> list[int]:
+        chunks.append(list(chunk))
+        if len(chunks) == 1:
+            raise StaleRead("the units were taken meanwhile")
+        return [n * 10 for n in chunk]
+
+    assert db.in_chunks([0, 1], 2, work) == [0, 10]
+    assert chunks == [[0, 1], [0, 1]]
+
+
 def test_work_that_read_what_a_concurrent_transaction_changed_is_run_again(
     db: Database,
 ) -> None:
@@ -156,13 +171,8 @@ def test_a_rested_connection_the_server_dropped_is_replaced_before_use(
         fresh.dispose()
 
 
-@pytest.mark.postgres_only
-def test_tables_that_changed_are_analyzed_when_the_server_runs_no_autovacuum(
-    db: Database,
-) -> None:
-    with db.engine.connect() as connection:
-        autovacuum = connection.exec_driver_sql("SHOW autovacuum").scalar_one()
-    db.analyze_stale()
+def _changed_counters(db: Database) -> None:
+    """200 rows more in `counters`, their change counted in the server's statistics."""
     with db.engine.connect() as connection:
         connection.exec_driver_sql(
             "INSERT INTO counters (name, value) "
@@ -171,11 +181,14 @@ def test_tables_that_changed_are_analyzed_when_the_server_runs_no_autovacuum(
         connection.exec_driver_sql("SELECT pg_stat_force_next_flush()")
         connection.commit()
 
-    analyzed = db.analyze_stale()
 
-    if autovacuum == "on":
-        assert analyzed == [], "autovacuum analyzes what changed"
-        return
+@pytest.mark.postgres_only
+def test_the_tables_that_changed_much_are_analyzed_and_then_no_longer(db: Database) -> None:
+    db.analyze_changed()
+    _changed_counters(db)
+
+    analyzed = db.analyze_changed()
+
     assert "counters" in analyzed
     with db.engine.connect() as connection:
         stats = connection.exec_driver_sql(
@@ -183,7 +196,21 @@ def test_tables_that_changed_are_analyzed_when_the_server_runs_no_autovacuum(
             "WHERE relname = 'counters'"
         ).one()
     assert stats == (0, True)
-    assert db.analyze_stale() == [], "nothing changed since"
+    assert "counters" not in db.analyze_changed(), "nothing changed since"
+
+
+@pytest.mark.postgres_only
+def test_tables_are_analyzed_only_where_the_server_runs_no_autovacuum(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db.analyze_changed()
+    _changed_counters(db)
+    monkeypatch.setattr(Database, "_autovacuum_runs", lambda self: True)
+
+    assert db.analyze_stale() == [], "autovacuum analyzes what changed"
+
+    monkeypatch.setattr(Database, "_autovacuum_runs", lambda self: False)
+    assert "counters" in db.analyze_stale()
 
 
 def test_nothing_is_analyzed_on_sqlite(db: Database) -> None:

@@ -64,9 +64,13 @@ class WorkerLoop:
                 log.info("idempotency_keys_purged", count=purged)
         if time.monotonic() >= self._next_statistics:
             self._next_statistics = time.monotonic() + STATISTICS_EVERY_SECONDS
-            analyzed = self.database.analyze_stale()
-            if analyzed:
-                log.info("tables_analyzed", tables=analyzed)
+            try:
+                analyzed = self.database.analyze_stale()
+            except Exception:  # statistics are an aid: the turn's work is done
+                log.exception("tables_analysis_failed")
+            else:
+                if analyzed:
+                    log.info("tables_analyzed", tables=analyzed)
         return counts
 
     def run(self, stop: threading.Event) -> None:
