@@ -10,7 +10,10 @@ backordered units to allocated:
                    placed earliest, then order id), cut where the lines before one
                    already take all its channel's available units of the item
     one pass    ─► each line takes what is left at its channel's warehouses, in the
-                   channel's rank order (a line may be shared between warehouses)
+                   channel's rank order (a line may be shared between warehouses), but
+                   at a warehouse that gave it back (rejected or short-picked it) and
+                   whose stock of the item nothing counted, adjusted or replenished
+                   since (`standing_refusals`)
     settle      ─► the reads, queued before any write: planned fulfillment orders of
                    the order at that warehouse (extended), ids for the reservations,
                    plans and fulfillment orders to make
@@ -100,10 +103,16 @@ def reallocate_backorders(
 def _reallocate(
     session: Session, *, actor: Principal, item_ids: Sequence[int] | None, limit: int
 ) -> Reallocated:
-    rows = repository.servable_backorders(session, item_ids=item_ids, limit=limit)
+    refused = repository.standing_refusals(session)
+    rows = repository.servable_backorders(
+        session,
+        item_ids=item_ids,
+        limit=limit,
+        refused=frozenset(line_id for line_id, _ in refused),
+    )
     if not rows:
         return Reallocated()
-    pieces = _share(session, rows)
+    pieces = _share(session, rows, refused)
     if not pieces:
         return Reallocated(more_due=len(rows) == limit)
     warehouses = {
@@ -154,8 +163,11 @@ def _reallocate(
     )
 
 
-def _share(session: Session, rows: Sequence[BackorderRow]) -> list[_Piece]:
-    """Each line in serving order takes what is left at its channel's warehouses in rank order."""
+def _share(
+    session: Session, rows: Sequence[BackorderRow], refused: set[tuple[int, int]]
+) -> list[_Piece]:
+    """Each line in serving order takes what is left at its channel's warehouses in rank
+    order, but at one that gave the line back (`refused`: (line id, warehouse id))."""
     ranked = repository.ranked_channel_warehouses(session, sorted({r.channel_id for r in rows}))
     warehouse_ids = sorted({w for ids in ranked.values() for w in ids})
     left = balances.available_at(session, sorted({r.item_id for r in rows}), warehouse_ids)
@@ -164,7 +176,7 @@ def _share(session: Session, rows: Sequence[BackorderRow]) -> list[_Piece]:
         wanted = row.backordered
         for warehouse_id in ranked.get(row.channel_id, []):
             there = left.get((row.item_id, warehouse_id), 0)
-            if there <= 0:
+            if there <= 0 or (row.line_id, warehouse_id) in refused:
                 continue
             take = min(wanted, there)
             left[(row.item_id, warehouse_id)] = there - take

@@ -33,7 +33,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, load_only, make_trans
 
 from oms.catalog.models import Channel, ChannelWarehouse, Customer, CustomerType, Item, Warehouse
 from oms.inbox.models import InboxMessage
-from oms.inventory.models import AvailabilityMark, Balance, Reservation
+from oms.inventory.models import AvailabilityMark, Balance, Movement, MovementKind, Reservation
 from oms.kit import batch, bulk
 from oms.kit.paging import Page, PageRequest, paginate
 from oms.kit.transient import transient
@@ -45,7 +45,7 @@ from oms.orders.models import (
     OrderStatus,
     SalesOrder,
 )
-from oms.routing.models import FulfillmentOrder, RoutingPlan
+from oms.routing.models import FulfillmentOrder, LineRefusal, RoutingPlan
 from oms.sequences import MASTER_DATA, Counter
 
 
@@ -410,7 +410,11 @@ class BackorderRow(NamedTuple):
 
 
 def servable_backorders(
-    session: Session, *, item_ids: Sequence[int] | None, limit: int
+    session: Session,
+    *,
+    item_ids: Sequence[int] | None,
+    limit: int,
+    refused: frozenset[int] = frozenset(),
 ) -> list[BackorderRow]:
     """Backordered lines of live orders, item by item in serving order (priority first, then
     earlier ship-by with none last, earlier placed, lower id), cut where the units backordered
@@ -419,7 +423,8 @@ def servable_backorders(
     One query gives every backordered line of an item its channel has stock of, in that
     order, with the channel's available units; the running sum per item and channel that
     cuts is taken here, on the way through (a window function in the query would cost
-    SQLite two more sorts of every line)."""
+    SQLite two more sorts of every line). A line in `refused` (a warehouse gave it back)
+    takes nothing in that sum: what it may not take stays for the lines after it."""
     available = Balance.on_hand - Balance.reserved - Balance.safety_stock
     supply = (
         select(
@@ -475,12 +480,49 @@ def servable_backorders(
         row = BackorderRow(*fields)
         key = (row.item_id, row.channel_id)
         taken = before.get(key, 0)
-        before[key] = taken + row.backordered
+        if row.line_id not in refused:
+            before[key] = taken + row.backordered
         if taken < units:
             found.append(row)
             if len(found) == limit:
                 break
     return found
+
+
+def add_refusals(session: Session, refusals: Sequence[LineRefusal]) -> None:
+    session.add_all(refusals)
+
+
+RESTOCKED = (
+    MovementKind.RECEIPT,
+    MovementKind.ADJUSTMENT,
+    MovementKind.COUNT_CORRECTION,
+    MovementKind.TRANSFER_IN,
+    MovementKind.RETURN_RESTOCK,
+)
+"""Movements after which a warehouse's stock of an item is known afresh: counted,
+adjusted or replenished."""
+
+
+def standing_refusals(session: Session) -> set[tuple[int, int]]:
+    """(line id, warehouse id) of backordered lines a warehouse gave back, whose stock of
+    the item nothing counted, adjusted or replenished since."""
+    since = (
+        select(Movement.id)
+        .where(
+            Movement.item_id == LineRefusal.item_id,
+            Movement.warehouse_id == LineRefusal.warehouse_id,
+            Movement.kind.in_(RESTOCKED),
+            Movement.at > LineRefusal.refused_at,
+        )
+        .exists()
+    )
+    rows = session.execute(
+        select(LineRefusal.line_id, LineRefusal.warehouse_id)
+        .join(OrderLine, OrderLine.id == LineRefusal.line_id)
+        .where(OrderLine.backordered > 0, ~since)
+    )
+    return {(int(line_id), int(warehouse_id)) for line_id, warehouse_id in rows}
 
 
 def ranked_channel_warehouses(session: Session, channel_ids: Sequence[int]) -> dict[int, list[int]]:

@@ -162,6 +162,22 @@ class FulfillmentOrderLine(Base):
     shipped: Mapped[int] = mapped_column(default=0)
 
 
+class LineRefusal(Base):
+    """A warehouse gave an order line's units back (it rejected or short-picked them):
+    the backorder pass sends that line there again only once the warehouse's stock of
+    the item was counted, adjusted or replenished after this."""
+
+    __tablename__ = "line_refusals"
+    __table_args__ = (Index("ix_line_refusals_line", "line_id", "warehouse_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    line_id: Mapped[int] = mapped_column(ForeignKey("sales_order_lines.id"))
+    warehouse_id: Mapped[int] = mapped_column(ForeignKey("warehouses.id"))
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
+    fulfillment_order_id: Mapped[int] = mapped_column(ForeignKey("fulfillment_orders.id"))
+    refused_at: Mapped[dt.datetime]
+
+
 def fulfillment_number(fulfillment_order_id: int) -> str:
     """The number a fulfillment order is known by: `FO-` and its id, six digits at least."""
     return f"FO-{fulfillment_order_id:06d}"

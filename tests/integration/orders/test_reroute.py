@@ -12,8 +12,8 @@ from oms.auth.principal import SYSTEM
 from oms.catalog import repository as catalog
 from oms.db import Database
 from oms.errors import ValidationFailed
-from oms.inventory import balances
-from oms.orders import reroute
+from oms.inventory import balances, ledger
+from oms.orders import backorders, reroute
 from oms.orders.models import OrderStatus
 from oms.routing import repository as routing
 from oms.routing.models import FulfillmentOrder, FulfillmentStatus
@@ -126,3 +126,63 @@ def test_rerouting_more_units_than_the_fulfillment_order_holds_is_refused(db: Da
 
     with db.transaction() as session, pytest.raises(ValidationFailed):
         reroute.reroute(session, fo_id, lines={line_id: 4}, actor=SYSTEM)
+
+
+def given_back(db: Database, **network: Any) -> int:
+    """An order of 3 ABC-1 routed to DAL, the only warehouse holding it, whose
+    fulfillment order DAL gave back: the order, backordered."""
+    order_id, fo_id = routed(db, on_hand={("ABC-1", "DAL"): 5}, **network)
+    with db.transaction() as session:
+        assert reroute.reroute(session, fo_id, actor=SYSTEM).backordered == 3
+    return order_id
+
+
+def backorders_served(db: Database) -> int:
+    with db.transaction() as session:
+        return backorders.reallocate_backorders(session, actor=SYSTEM).units
+
+
+def test_the_backorder_pass_does_not_send_a_line_back_to_the_warehouse_that_gave_it_back(
+    db: Database,
+) -> None:
+    order_id = given_back(db)
+
+    assert backorders_served(db) == 0
+    assert backorders_served(db) == 0, "nor on the next tick"
+    with db.transaction() as session:
+        _, [line] = orders.stored(session, order_id)
+        assert (line.allocated, line.backordered) == (0, 3)
+        assert balances.verify(session).ok
+
+
+def test_a_line_given_back_goes_there_again_once_the_warehouses_stock_was_counted(
+    db: Database,
+) -> None:
+    order_id = given_back(db)
+    with db.transaction() as session:
+        ledger.adjust(
+            session, sku="ABC-1", warehouse="DAL", quantity=-1, reason="damaged", actor=SYSTEM
+        )
+
+    assert backorders_served(db) == 3
+    with db.transaction() as session:
+        assert by_warehouse(session, order_id)["DAL"] == (FulfillmentStatus.PLANNED, 3)
+        _, [line] = orders.stored(session, order_id)
+        assert (line.allocated, line.backordered) == (3, 0)
+
+
+def test_a_line_given_back_leaves_the_stock_to_the_backorders_after_it(db: Database) -> None:
+    order_id, fo_id = routed(db, on_hand={("ABC-1", "DAL"): 3})
+    with db.transaction() as session:
+        later = factories.order(session, "1002", lines=[("ABC-1", 2)])
+        _, [waiting] = orders.stored(session, later)
+        assert waiting.backordered == 2
+    with db.transaction() as session:
+        reroute.reroute(session, fo_id, actor=SYSTEM)
+
+    assert backorders_served(db) == 2
+    with db.transaction() as session:
+        _, [first] = orders.stored(session, order_id)
+        _, [second] = orders.stored(session, later)
+        assert (first.allocated, first.backordered) == (0, 3)
+        assert (second.allocated, second.backordered) == (2, 0)
