@@ -4,7 +4,8 @@ A warehouse that rejects or short-picks a fulfillment order gives its lines back
 routing, which plans them elsewhere or backorders them. The backorder pass used to
 send a backordered line straight back to the warehouse that had just refused it (its
 balance still showing the units), on every tick. A row here keeps it from doing so
-until the warehouse's stock of the item is counted, adjusted or replenished.
+until the warehouse's stock of the item is counted, adjusted, written off or
+replenished: a ledger movement of one of those kinds after `after_movement`.
 
 Revision ID: 0007
 Revises: 0006
@@ -31,6 +32,7 @@ def upgrade() -> None:
         sa.Column("item_id", sa.Integer(), nullable=False),
         sa.Column("fulfillment_order_id", sa.Integer(), nullable=False),
         sa.Column("refused_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("after_movement", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["fulfillment_order_id"],
             ["fulfillment_orders.id"],

@@ -267,6 +267,7 @@ def backorder_rest(session: Session, fo: FulfillmentOrder, *, actor: Principal) 
     }
     moved_total = 0
     moved_lines = []
+    refused: list[OrderLine] = []
     for fo_line in fo_lines:
         units = fo_line.quantity
         if units == 0:
@@ -284,7 +285,10 @@ def backorder_rest(session: Session, fo: FulfillmentOrder, *, actor: Principal) 
         line.backordered += units
         moved_total += units
         moved_lines.append({"line_number": line.line_number, "sku": line.sku, "quantity": units})
+        refused.append(line)
     session.flush()
+    # The warehouse had fewer than it held: the backorder pass is not to send them back.
+    orders.refuse(session, fo, refused, now=clock.now())
     lifecycle.refresh(order, list(order_lines.values()))
     timeline.record(
         session,

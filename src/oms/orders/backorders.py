@@ -12,8 +12,8 @@ backordered units to allocated:
     one pass    ─► each line takes what is left at its channel's warehouses, in the
                    channel's rank order (a line may be shared between warehouses), but
                    at a warehouse that gave it back (rejected or short-picked it) and
-                   whose stock of the item nothing counted, adjusted or replenished
-                   since (`standing_refusals`)
+                   whose stock of the item nothing counted, adjusted, wrote off or
+                   replenished since (`standing_refusals`)
     settle      ─► the reads, queued before any write: planned fulfillment orders of
                    the order at that warehouse (extended), ids for the reservations,
                    plans and fulfillment orders to make
@@ -103,18 +103,18 @@ def reallocate_backorders(
 def _reallocate(
     session: Session, *, actor: Principal, item_ids: Sequence[int] | None, limit: int
 ) -> Reallocated:
-    refused = repository.standing_refusals(session)
+    refused = repository.standing_refusals(session, item_ids=item_ids)
+    refused_lines = frozenset(line_id for line_id, _ in refused)
     rows = repository.servable_backorders(
-        session,
-        item_ids=item_ids,
-        limit=limit,
-        refused=frozenset(line_id for line_id, _ in refused),
+        session, item_ids=item_ids, limit=limit, refused=refused_lines
     )
     if not rows:
         return Reallocated()
+    # Lines refused somewhere come on top of `limit`: the pass is full without them.
+    more_due = sum(1 for row in rows if row.line_id not in refused_lines) == limit
     pieces = _share(session, rows, refused)
     if not pieces:
-        return Reallocated(more_due=len(rows) == limit)
+        return Reallocated(more_due=more_due)
     warehouses = {
         w.id: w.code for w in catalog.warehouses_by_ids(session, {p.warehouse_id for p in pieces})
     }
@@ -136,7 +136,7 @@ def _reallocate(
         refusals = grant_many(session, requests)
         taken = [p for p, refusal in zip(pieces, refusals, strict=True) if refusal is None]
         if not taken:
-            return Reallocated(more_due=len(rows) == limit)
+            return Reallocated(more_due=more_due)
         settled = settle()
         extended = {(p.row.order_id, p.warehouse_id) for p in taken} & settled.planned.keys()
         routing.touch_fulfillment_orders(
@@ -159,7 +159,7 @@ def _reallocate(
         lines=len({p.row.line_id for p, _ in granted}),
         units=sum(p.quantity for p, _ in granted),
         orders=len({p.row.order_id for p, _ in granted}),
-        more_due=len(rows) == limit,
+        more_due=more_due,
     )
 
 

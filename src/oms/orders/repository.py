@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     and_,
     case,
+    delete,
     exists,
     func,
     insert,
@@ -424,7 +425,8 @@ def servable_backorders(
     order, with the channel's available units; the running sum per item and channel that
     cuts is taken here, on the way through (a window function in the query would cost
     SQLite two more sorts of every line). A line in `refused` (a warehouse gave it back)
-    takes nothing in that sum: what it may not take stays for the lines after it."""
+    takes nothing in that sum, nor counts toward `limit`: what it may not take stays for
+    the lines after it, and refused lines never crowd those out of a pass."""
     available = Balance.on_hand - Balance.reserved - Balance.safety_stock
     supply = (
         select(
@@ -476,53 +478,100 @@ def servable_backorders(
     )
     found: list[BackorderRow] = []
     before: dict[tuple[int, int], int] = {}
+    counted = 0
     for *fields, units in session.execute(stmt):
         row = BackorderRow(*fields)
         key = (row.item_id, row.channel_id)
         taken = before.get(key, 0)
-        if row.line_id not in refused:
-            before[key] = taken + row.backordered
+        if row.line_id in refused:
+            if taken < units:
+                found.append(row)
+            continue
+        before[key] = taken + row.backordered
         if taken < units:
             found.append(row)
-            if len(found) == limit:
+            counted += 1
+            if counted == limit:
                 break
     return found
 
 
-def add_refusals(session: Session, refusals: Sequence[LineRefusal]) -> None:
-    session.add_all(refusals)
+def refuse(
+    session: Session,
+    fulfillment_order: FulfillmentOrder,
+    lines: Sequence[OrderLine],
+    *,
+    now: dt.datetime,
+) -> None:
+    """Note that the fulfillment order's warehouse gave these lines' units back, after the
+    ledger movements of their items there so far."""
+    lines = list({line.id: line for line in lines}.values())
+    items = sorted({line.item_id for line in lines if line.item_id is not None})
+    if not items:
+        return
+    warehouse_id = fulfillment_order.warehouse_id
+    last: dict[int, int] = {
+        int(item_id): int(largest)
+        for item_id, largest in session.execute(
+            select(Movement.item_id, func.max(Movement.id))
+            .where(Movement.item_id.in_(items), Movement.warehouse_id == warehouse_id)
+            .group_by(Movement.item_id)
+        )
+    }
+    session.add_all(
+        [
+            LineRefusal(
+                line_id=line.id,
+                warehouse_id=warehouse_id,
+                item_id=line.item_id,
+                fulfillment_order_id=fulfillment_order.id,
+                refused_at=now,
+                after_movement=last.get(line.item_id, 0),
+            )
+            for line in lines
+            if line.item_id is not None
+        ]
+    )
+    session.flush()
 
 
 RESTOCKED = (
     MovementKind.RECEIPT,
     MovementKind.ADJUSTMENT,
     MovementKind.COUNT_CORRECTION,
+    MovementKind.WRITE_OFF,
     MovementKind.TRANSFER_IN,
     MovementKind.RETURN_RESTOCK,
 )
 """Movements after which a warehouse's stock of an item is known afresh: counted,
-adjusted or replenished."""
+adjusted, written off or replenished."""
 
 
-def standing_refusals(session: Session) -> set[tuple[int, int]]:
-    """(line id, warehouse id) of backordered lines a warehouse gave back, whose stock of
-    the item nothing counted, adjusted or replenished since."""
-    since = (
+def standing_refusals(
+    session: Session, *, item_ids: Sequence[int] | None = None
+) -> set[tuple[int, int]]:
+    """(line id, warehouse id) of backordered lines (of `item_ids`, or any) a warehouse
+    gave back, whose stock of the item nothing counted, adjusted, wrote off or replenished
+    since; the refusals something did are deleted first (they no longer stand)."""
+    cleared = (
         select(Movement.id)
         .where(
             Movement.item_id == LineRefusal.item_id,
             Movement.warehouse_id == LineRefusal.warehouse_id,
+            Movement.id > LineRefusal.after_movement,
             Movement.kind.in_(RESTOCKED),
-            Movement.at > LineRefusal.refused_at,
         )
         .exists()
     )
-    rows = session.execute(
+    session.execute(delete(LineRefusal).where(cleared))
+    stmt = (
         select(LineRefusal.line_id, LineRefusal.warehouse_id)
         .join(OrderLine, OrderLine.id == LineRefusal.line_id)
-        .where(OrderLine.backordered > 0, ~since)
+        .where(OrderLine.backordered > 0)
     )
-    return {(int(line_id), int(warehouse_id)) for line_id, warehouse_id in rows}
+    if item_ids is not None:
+        stmt = stmt.where(LineRefusal.item_id.in_(list(item_ids)))
+    return {(int(line_id), int(warehouse_id)) for line_id, warehouse_id in session.execute(stmt)}
 
 
 def ranked_channel_warehouses(session: Session, channel_ids: Sequence[int]) -> dict[int, list[int]]:

@@ -9,7 +9,8 @@ warehouse excluded for those lines: new or extended `planned` fulfillment orders
 elsewhere, and what no other warehouse can serve now becomes backordered (served
 later by `backorders.reallocate_backorders`). Each line given back is noted as refused
 by that warehouse (`LineRefusal`): the backorder pass sends it there again only once
-the warehouse's stock of the item was counted, adjusted or replenished since.
+the warehouse's stock of the item was counted, adjusted, written off or replenished
+since.
 A fulfillment order left without units ends `rejected` (the warehouse said no) or,
 still planned, `cancelled`.
 
@@ -34,7 +35,7 @@ from oms.orders import allocation, lifecycle, repository, timeline
 from oms.orders.models import OrderLine, SalesOrder
 from oms.routing import repository as routing_repository
 from oms.routing import service as routing
-from oms.routing.models import FulfillmentOrderLine, FulfillmentStatus, LineRefusal
+from oms.routing.models import FulfillmentOrderLine, FulfillmentStatus
 
 REROUTABLE = frozenset(
     {
@@ -134,20 +135,7 @@ def reroute(
     excluded = (fo.warehouse_id,) if exclude_warehouse else ()
     if exclude_warehouse:
         # What the backorder pass reads, so as not to send the units straight back.
-        repository.add_refusals(
-            session,
-            [
-                LineRefusal(
-                    line_id=line.id,
-                    warehouse_id=fo.warehouse_id,
-                    item_id=line.item_id,
-                    fulfillment_order_id=fo.id,
-                    refused_at=now,
-                )
-                for line in moved
-                if line.item_id is not None
-            ],
-        )
+        repository.refuse(session, fo, moved, now=now)
     result = _route(session, order, moved, exclude=excluded, actor=actor)
     backordered = 0
     for line in moved:

@@ -165,7 +165,8 @@ class FulfillmentOrderLine(Base):
 class LineRefusal(Base):
     """A warehouse gave an order line's units back (it rejected or short-picked them):
     the backorder pass sends that line there again only once the warehouse's stock of
-    the item was counted, adjusted or replenished after this."""
+    the item was counted, adjusted, written off or replenished after this (the row is
+    then deleted)."""
 
     __tablename__ = "line_refusals"
     __table_args__ = (Index("ix_line_refusals_line", "line_id", "warehouse_id"),)
@@ -176,6 +177,9 @@ class LineRefusal(Base):
     item_id: Mapped[int] = mapped_column(ForeignKey("items.id"))
     fulfillment_order_id: Mapped[int] = mapped_column(ForeignKey("fulfillment_orders.id"))
     refused_at: Mapped[dt.datetime]
+    after_movement: Mapped[int]
+    """The largest ledger movement id of the item at the warehouse when it refused: a
+    restock is a later one (ledger order, not clocks)."""
 
 
 def fulfillment_number(fulfillment_order_id: int) -> str:

@@ -271,6 +271,9 @@ def test_a_short_shipment_is_backordered_when_the_warehouse_says_so(
         [line] = orders.lines_of(session, order_id)
         assert (line.shipped, line.backordered) == (1, 2)
         assert order_data.ledger_holds(session)
+        assert orders.standing_refusals(session) == {(line.id, fo.warehouse_id)}, (
+            "the backorder pass is not to send the units back to DAL"
+        )
 
 
 def test_a_non_final_shipment_leaves_the_fulfillment_order_open(

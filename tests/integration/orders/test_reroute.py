@@ -14,6 +14,7 @@ from oms.db import Database
 from oms.errors import ValidationFailed
 from oms.inventory import balances, ledger
 from oms.orders import backorders, reroute
+from oms.orders import repository as orders_repository
 from oms.orders.models import OrderStatus
 from oms.routing import repository as routing
 from oms.routing.models import FulfillmentOrder, FulfillmentStatus
@@ -155,20 +156,57 @@ def test_the_backorder_pass_does_not_send_a_line_back_to_the_warehouse_that_gave
         assert balances.verify(session).ok
 
 
-def test_a_line_given_back_goes_there_again_once_the_warehouses_stock_was_counted(
-    db: Database,
+@pytest.mark.parametrize(
+    "restocked",
+    [
+        lambda session: ledger.adjust(
+            session, sku="ABC-1", warehouse="DAL", quantity=-1, reason="damaged", actor=SYSTEM
+        ),
+        lambda session: ledger.receive(
+            session, sku="ABC-1", warehouse="DAL", quantity=4, actor=SYSTEM
+        ),
+    ],
+    ids=["adjusted", "replenished"],
+)
+def test_a_line_given_back_goes_there_again_once_the_warehouses_stock_was_known_afresh(
+    db: Database, restocked: Any
 ) -> None:
     order_id = given_back(db)
     with db.transaction() as session:
-        ledger.adjust(
-            session, sku="ABC-1", warehouse="DAL", quantity=-1, reason="damaged", actor=SYSTEM
-        )
+        restocked(session)
 
     assert backorders_served(db) == 3
     with db.transaction() as session:
         assert by_warehouse(session, order_id)["DAL"] == (FulfillmentStatus.PLANNED, 3)
         _, [line] = orders.stored(session, order_id)
         assert (line.allocated, line.backordered) == (3, 0)
+        assert orders_repository.standing_refusals(session) == set(), "the refusal is gone"
+
+
+def test_stock_known_afresh_elsewhere_leaves_the_refusal_standing(db: Database) -> None:
+    given_back(db)
+    with db.transaction() as session:
+        ledger.receive(session, sku="ABC-1", warehouse="RNO", quantity=4, actor=SYSTEM)
+        ledger.receive(session, sku="XYZ-9", warehouse="DAL", quantity=4, actor=SYSTEM)
+        refused = orders_repository.standing_refusals(session)
+
+    assert len(refused) == 1
+    assert backorders_served(db) == 3, "served at RNO, which has it now, not at DAL"
+
+
+def test_lines_given_back_do_not_crowd_the_other_backorders_out_of_a_pass(db: Database) -> None:
+    given_back(db)
+    with db.transaction() as session:
+        later = factories.order(session, "1002", lines=[("XYZ-9", 9)])  # none in stock
+        ledger.receive(session, sku="XYZ-9", warehouse="DAL", quantity=5, actor=SYSTEM)
+
+    with db.transaction() as session:
+        done = backorders.reallocate_backorders(session, actor=SYSTEM, limit=1)
+
+    assert (done.units, done.more_due) == (5, True)
+    with db.transaction() as session:
+        _, [line] = orders.stored(session, later)
+        assert (line.allocated, line.backordered) == (5, 4)
 
 
 def test_a_line_given_back_leaves_the_stock_to_the_backorders_after_it(db: Database) -> None:
