@@ -69,22 +69,17 @@ def reserve_many(
 
 
 def grant_many(
-    session: Session,
-    requests: Sequence[ReservationRequest],
-    *,
-    whole: set[tuple[int, int]] | None = None,
+    session: Session, requests: Sequence[ReservationRequest]
 ) -> list[InsufficientStock | None]:
     """The first half of `reserve_many`: what stock allows taken on the balances; per
     request, None when granted (its reservation is for `record_granted` to write), else
-    why not. `whole`: the (item id, warehouse id) groups whose totals the caller has
-    already taken (`group_totals` says what to take), the rest being left to try here."""
+    why not."""
     refusals: list[InsufficientStock | None] = [None] * len(requests)
     groups = _groups(requests)
-    if whole is None:
-        whole = stock.reserve_where_available(
-            session,
-            [(i, w, sum(requests[m].quantity for m in members)) for (i, w), members in groups],
-        )
+    whole = stock.reserve_where_available(
+        session,
+        [(i, w, sum(requests[m].quantity for m in members)) for (i, w), members in groups],
+    )
     for (item_id, warehouse_id), indexes in groups:
         fitting = (
             len(indexes)
@@ -103,6 +98,14 @@ def grant_many(
                     sku=r.sku, warehouse=r.warehouse, requested=r.quantity, available=left
                 )
     return refusals
+
+
+def take_all(session: Session, wanted: Sequence[tuple[int, int, int]], *, now: dt.datetime) -> bool:
+    """Take `wanted` ((item id, warehouse id, units), as `group_totals` gives them) on the
+    balances, each pair's whole total where available, and mark the items taken; whether
+    every pair's units were taken. When not, some were: the caller's transaction is to
+    be rolled back (the express lane, which writes its reservations as granted first)."""
+    return len(stock.take_and_mark(session, wanted, now=now)) == len(wanted)
 
 
 def group_totals(requests: Sequence[ReservationRequest]) -> list[tuple[int, int, int]]:

@@ -8,6 +8,7 @@ say so by the number of rows they touched.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -198,6 +199,84 @@ def reserve_where_available(
             stmt, {"b_item": item_id, "b_warehouse": warehouse_id, "b_units": units}
         ).rowcount
     }
+
+
+def take_and_mark(
+    session: Session, wanted: Sequence[tuple[int, int, int]], *, now: dt.datetime
+) -> set[tuple[int, int]]:
+    """`reserve_where_available` and `mark_items` for the units taken, in one statement on
+    PostgreSQL (two on SQLite): the rows locked in (item, warehouse) order, every pair at
+    once whatever their number; the pairs taken. For the intake's express lane, which
+    takes its units last, in a round trip of their own."""
+    if not wanted:
+        return set()
+    connection = session.connection()
+    if bulk.is_postgresql(session):
+        rows = [{"item_id": i, "warehouse_id": w, "units": u} for i, w, u in wanted]
+        taken = connection.exec_driver_sql(
+            _TAKE_POSTGRESQL, {"wanted": json.dumps(rows), "now": now}
+        ).all()
+        return {(int(i), int(w)) for i, w in taken}
+    dialect = connection.dialect
+    stamp = cast(Table, Balance.__table__).c.updated_at.type
+    marked = cast(Table, AvailabilityMark.__table__).c.marked_at.type
+    taken = connection.exec_driver_sql(
+        _TAKE_SQLITE,
+        (_sqlite_time(stamp, dialect, now), json.dumps([[i, w, u] for i, w, u in wanted])),
+    ).all()
+    items = sorted({int(i) for i, _ in taken})
+    if items:
+        at = _sqlite_time(marked, dialect, now)
+        connection.exec_driver_sql(_MARK_SQLITE, [(item, at) for item in items])
+    return {(int(i), int(w)) for i, w in taken}
+
+
+_TAKE_POSTGRESQL = """
+WITH wanted AS (
+    SELECT * FROM json_to_recordset(%(wanted)s::json)
+        AS w(item_id integer, warehouse_id integer, units integer)
+),
+locked AS (
+    SELECT b.id, wanted.units FROM inventory_balances AS b
+    JOIN wanted ON b.item_id = wanted.item_id AND b.warehouse_id = wanted.warehouse_id
+    ORDER BY b.item_id, b.warehouse_id
+    FOR UPDATE OF b
+),
+taken AS (
+    UPDATE inventory_balances AS b
+    SET reserved = b.reserved + locked.units, updated_at = %(now)s
+    FROM locked
+    WHERE b.id = locked.id AND b.on_hand - b.reserved - b.safety_stock >= locked.units
+    RETURNING b.item_id, b.warehouse_id
+),
+marked AS (
+    INSERT INTO availability_marks (item_id, marked_at)
+    SELECT DISTINCT item_id, %(now)s FROM taken
+    ON CONFLICT DO NOTHING
+)
+SELECT item_id, warehouse_id FROM taken
+"""
+
+_MARK_SQLITE = "INSERT OR IGNORE INTO availability_marks (item_id, marked_at) VALUES (?, ?)"
+
+_TAKE_SQLITE = """
+UPDATE inventory_balances SET reserved = reserved + wanted.units, updated_at = ?
+FROM (
+    SELECT json_extract(value, '$[0]') AS item_id, json_extract(value, '$[1]') AS warehouse_id,
+           json_extract(value, '$[2]') AS units
+    FROM json_each(?)
+) AS wanted
+WHERE inventory_balances.item_id = wanted.item_id
+  AND inventory_balances.warehouse_id = wanted.warehouse_id
+  AND inventory_balances.on_hand - inventory_balances.reserved
+      - inventory_balances.safety_stock >= wanted.units
+RETURNING inventory_balances.item_id, inventory_balances.warehouse_id
+"""
+
+
+def _sqlite_time(kind: Any, dialect: Any, value: dt.datetime) -> Any:
+    process = kind._cached_bind_processor(dialect)
+    return process(value) if process is not None else value
 
 
 def try_change(

@@ -58,7 +58,7 @@ from oms.auth.principal import Principal
 from oms.catalog.models import Customer, Item
 from oms.db import StaleRead
 from oms.inbox.models import InboxMessage
-from oms.inventory.batch import granted_rows, group_totals
+from oms.inventory.batch import granted_rows, group_totals, take_all
 from oms.inventory.models import Movement, Reservation
 from oms.kit import batch, clock
 from oms.orders import allocation, credit, master_data, repository, timeline, views
@@ -388,7 +388,7 @@ def send(
             raise StaleRead("an order was made by a concurrent delivery of it") from exc
         raise
     wanted = [(i, w, units) for (i, w), units in sorted(totals.items())]
-    if len(repository.take_units(session, wanted, now=clock.now())) < len(wanted):
+    if not take_all(session, wanted, now=clock.now()):
         raise StaleRead("units the plans counted on were taken by a concurrent order")
 
 

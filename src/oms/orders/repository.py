@@ -34,7 +34,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, load_only, make_trans
 
 from oms.catalog.models import Channel, ChannelWarehouse, Customer, CustomerType, Item, Warehouse
 from oms.inbox.models import InboxMessage
-from oms.inventory.models import AvailabilityMark, Balance, Movement, MovementKind, Reservation
+from oms.inventory.models import Balance, Movement, MovementKind, Reservation
 from oms.kit import batch, bulk
 from oms.kit.paging import Page, PageRequest, paginate
 from oms.kit.transient import transient
@@ -894,81 +894,3 @@ def is_order_key_taken(error: IntegrityError) -> bool:
     if diagnosis is not None:
         return getattr(diagnosis, "constraint_name", None) == ORDER_KEY
     return "sales_orders.channel_id, sales_orders.external_id" in str(error.orig)
-
-
-def take_units(
-    session: Session, wanted: Sequence[tuple[int, int, int]], *, now: dt.datetime
-) -> set[tuple[int, int]]:
-    """Take `wanted` ((item id, warehouse id, units), one for each pair) on the balances
-    where that many are available, the rows locked in (item, warehouse) order, and mark
-    the items whose units were taken for availability; the pairs taken. One statement on
-    PostgreSQL (two on SQLite)."""
-    if not wanted:
-        return set()
-    connection = session.connection()
-    if bulk.is_postgresql(session):
-        rows = [{"item_id": i, "warehouse_id": w, "units": u} for i, w, u in wanted]
-        taken = connection.exec_driver_sql(
-            _TAKE_POSTGRESQL, {"wanted": json.dumps(rows), "now": now}
-        ).all()
-        return {(int(i), int(w)) for i, w in taken}
-    dialect = connection.dialect
-    stamp = cast(Table, Balance.__table__).c.updated_at.type
-    marked = cast(Table, AvailabilityMark.__table__).c.marked_at.type
-    taken = connection.exec_driver_sql(
-        _TAKE_SQLITE,
-        (_sqlite_time(stamp, dialect, now), json.dumps([[i, w, u] for i, w, u in wanted])),
-    ).all()
-    items = sorted({int(i) for i, _ in taken})
-    if items:
-        at = _sqlite_time(marked, dialect, now)
-        connection.exec_driver_sql(_MARK_SQLITE, [(item, at) for item in items])
-    return {(int(i), int(w)) for i, w in taken}
-
-
-_TAKE_POSTGRESQL = """
-WITH wanted AS (
-    SELECT * FROM json_to_recordset(%(wanted)s::json)
-        AS w(item_id integer, warehouse_id integer, units integer)
-),
-locked AS (
-    SELECT b.id, wanted.units FROM inventory_balances AS b
-    JOIN wanted ON b.item_id = wanted.item_id AND b.warehouse_id = wanted.warehouse_id
-    ORDER BY b.item_id, b.warehouse_id
-    FOR UPDATE OF b
-),
-taken AS (
-    UPDATE inventory_balances AS b
-    SET reserved = b.reserved + locked.units, updated_at = %(now)s
-    FROM locked
-    WHERE b.id = locked.id AND b.on_hand - b.reserved - b.safety_stock >= locked.units
-    RETURNING b.item_id, b.warehouse_id
-),
-marked AS (
-    INSERT INTO availability_marks (item_id, marked_at)
-    SELECT DISTINCT item_id, %(now)s FROM taken
-    ON CONFLICT DO NOTHING
-)
-SELECT item_id, warehouse_id FROM taken
-"""
-
-_MARK_SQLITE = "INSERT OR IGNORE INTO availability_marks (item_id, marked_at) VALUES (?, ?)"
-
-_TAKE_SQLITE = """
-UPDATE inventory_balances SET reserved = reserved + wanted.units, updated_at = ?
-FROM (
-    SELECT json_extract(value, '$[0]') AS item_id, json_extract(value, '$[1]') AS warehouse_id,
-           json_extract(value, '$[2]') AS units
-    FROM json_each(?)
-) AS wanted
-WHERE inventory_balances.item_id = wanted.item_id
-  AND inventory_balances.warehouse_id = wanted.warehouse_id
-  AND inventory_balances.on_hand - inventory_balances.reserved
-      - inventory_balances.safety_stock >= wanted.units
-RETURNING inventory_balances.item_id, inventory_balances.warehouse_id
-"""
-
-
-def _sqlite_time(kind: Any, dialect: Any, value: dt.datetime) -> Any:
-    process = kind._cached_bind_processor(dialect)
-    return process(value) if process is not None else value

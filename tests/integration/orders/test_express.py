@@ -20,6 +20,7 @@ from oms.catalog.models import Item
 from oms.catalog.schemas import CustomerCreate, ItemUpdate
 from oms.db import Database, StaleRead
 from oms.inbox.models import InboxMessage
+from oms.inventory import repository as stock_repository
 from oms.orders import express, intake, master_data, repository, views
 from oms.orders.models import SalesOrder
 from tests.integration.catalog import factories as catalog_data
@@ -388,10 +389,10 @@ def taken_before_the_take(db: Database, monkeypatch: pytest.MonkeyPatch) -> Call
     just before, by a concurrent order that commits (PostgreSQL: another connection) or,
     on SQLite, where nothing else writes while a transaction holds the write lock, in
     the lane's own transaction."""
-    take = repository.take_units
+    take = stock_repository.take_and_mark
 
     def taken_first(session: Any, wanted: Any, *, now: Any) -> Any:
-        monkeypatch.setattr(repository, "take_units", take)
+        monkeypatch.setattr(stock_repository, "take_and_mark", take)
         drain = text("UPDATE inventory_balances SET reserved = on_hand")
         if db.dialect == "postgresql":
             with db.transaction() as other:
@@ -400,7 +401,7 @@ def taken_before_the_take(db: Database, monkeypatch: pytest.MonkeyPatch) -> Call
             session.execute(drain)
         return take(session, wanted, now=now)
 
-    return lambda: monkeypatch.setattr(repository, "take_units", taken_first)
+    return lambda: monkeypatch.setattr(stock_repository, "take_and_mark", taken_first)
 
 
 def test_a_take_that_falls_short_is_a_stale_read_and_leaves_nothing_written(
